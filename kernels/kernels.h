@@ -1,0 +1,279 @@
+/* kernels.h — every typed kernel entry point: CPU reference kernels and CUDA
+ * launchers. This is the one place that branches on TR_WITH_CUDA.
+ *
+ * Conventions shared by all kernels:
+ *   - activations are NHWC f32, contiguous, shapes outermost first;
+ *   - conv weights are (C_out, KH, KW, C_in/groups) ("OHWI"), for plain and
+ *     transposed convolution alike (converters transpose PyTorch/TF layouts once);
+ *   - a kernel computes every output element with the same arithmetic in the
+ *     same order whatever the thread count, so results are bitwise
+ *     reproducible across runs and pools;
+ *   - kernels validate nothing that the graph builders already checked; the
+ *     descriptors below say what must hold.
+ * Tests: tests/test_kernels_*.c. */
+#ifndef TR_KERNELS_H
+#define TR_KERNELS_H
+
+#include <stdint.h>
+
+#include "tryon.h"
+
+typedef struct tr_pool tr_pool; /* runtime/pool.h; NULL runs serially */
+
+/* ------------------------------------------------------------------------ */
+/* Epilogue: y = clamp(act(v) * gain, -clamp, +clamp)                        */
+
+typedef enum tr_act {
+    TR_ACT_NONE = 0,
+    TR_ACT_RELU,
+    TR_ACT_RELU6,
+    TR_ACT_LRELU,   /* v < 0 ? alpha*v : v */
+    TR_ACT_TANH,
+    TR_ACT_SIGMOID,
+    TR_ACT_COUNT
+} tr_act;
+
+typedef struct tr_epilogue {
+    tr_act act;
+    float alpha;  /* leaky relu slope */
+    float gain;   /* applied after the activation (StyleGAN's sqrt(2)) */
+    float clamp;  /* > 0: clamp to [-clamp, clamp] after the gain; 0: none */
+} tr_epilogue;
+
+/* act with gain 1, no clamp, alpha 0.2 for lrelu. */
+tr_epilogue tr_epilogue_make(tr_act act);
+const char *tr_act_name(tr_act a);
+
+/* ------------------------------------------------------------------------ */
+/* conv2d: correlation, groups (depthwise = groups == C_in), stride,        */
+/* dilation, explicit asymmetric padding, zero/reflect/replicate padding by  */
+/* index arithmetic (no padded copy).                                        */
+/*                                                                           */
+/* acc[n,y,x,o] = sum_{a,b,i} X[n, y*sh + a*dh - pt, x*sw + b*dw - pl, g*Cg+i] */
+/*                 * in_scale[n, g*Cg+i] * W[o, a, b, i]        (g = o / Og) */
+/* v = acc * out_scale[n,o] + add[...] + bias[o]                              */
+/* y = epilogue(v) + residual[n,y,x,o]                                        */
+/* where X outside the image is 0 (zeros), mirrored without repeating the    */
+/* edge (reflect, PyTorch ReflectionPad2d) or the edge value (replicate).    */
+
+typedef enum tr_pad_mode {
+    TR_PAD_ZEROS = 0,
+    TR_PAD_REFLECT,   /* requires pad < size on that side */
+    TR_PAD_REPLICATE,
+    TR_PAD_COUNT
+} tr_pad_mode;
+
+typedef struct tr_conv2d_desc {
+    int32_t n, h, w, c_in;     /* input  (N, H, W, C_in) */
+    int32_t oh, ow, c_out;     /* output (N, OH, OW, C_out) */
+    int32_t kh, kw;            /* weight (C_out, KH, KW, C_in/groups) */
+    int32_t stride_h, stride_w;
+    int32_t dil_h, dil_w;
+    int32_t pad_top, pad_left; /* bottom/right padding is implied by oh, ow */
+    int32_t groups;
+    tr_pad_mode pad_mode;
+    tr_epilogue ep;
+    int64_t add_shape[4];      /* shape of `add`, each dim 1 or the output's */
+} tr_conv2d_desc;
+
+typedef struct tr_conv2d_args {
+    tr_conv2d_desc d;
+    const float *x;            /* (N, H, W, C_in) */
+    const float *w;            /* (C_out, KH, KW, C_in/groups) */
+    const float *bias;         /* (C_out) or NULL */
+    const float *in_scale;     /* (N, C_in) or NULL: per-sample input scaling */
+    const float *out_scale;    /* (N, C_out) or NULL: per-sample output scaling */
+    const float *add;          /* broadcast to (N, OH, OW, C_out) or NULL */
+    const float *residual;     /* (N, OH, OW, C_out) or NULL */
+    float *y;                  /* (N, OH, OW, C_out) */
+} tr_conv2d_args;
+
+void tr_cpu_conv2d_f32(tr_pool *pool, const tr_conv2d_args *a);
+
+/* Output size of one spatial axis, or -1 if the window does not fit. */
+int32_t tr_conv_out_size(int32_t in, int32_t k, int32_t stride, int32_t dil, int32_t pad_begin,
+                         int32_t pad_end);
+
+/* TF 'SAME' padding for one axis: out = ceil(in / stride), the extra pixel of
+ * an odd total goes at the end (bottom/right). */
+void tr_tf_same_pad(int32_t in, int32_t k, int32_t stride, int32_t dil, int32_t *pad_begin,
+                    int32_t *pad_end, int32_t *out);
+
+/* ------------------------------------------------------------------------ */
+/* conv_transpose2d (PyTorch ConvTranspose2d semantics):                     */
+/*   y[n, iy*sh - pt + a*dh, ix*sw - pl + b*dw, o] += x[n,iy,ix,g*Cg+i] * W[o,a,b,i] */
+/* oh = (h-1)*sh - pt - pb + dh*(kh-1) + 1 + output_padding; the caller      */
+/* passes oh/ow, which fixes output_padding. Then bias and the epilogue.     */
+
+typedef struct tr_conv_transpose2d_desc {
+    int32_t n, h, w, c_in;
+    int32_t oh, ow, c_out;
+    int32_t kh, kw;            /* weight (C_out, KH, KW, C_in/groups) */
+    int32_t stride_h, stride_w;
+    int32_t dil_h, dil_w;
+    int32_t pad_top, pad_left;
+    int32_t groups;
+    tr_epilogue ep;
+} tr_conv_transpose2d_desc;
+
+typedef struct tr_conv_transpose2d_args {
+    tr_conv_transpose2d_desc d;
+    const float *x;            /* (N, H, W, C_in) */
+    const float *w;            /* (C_out, KH, KW, C_in/groups) */
+    const float *bias;         /* (C_out) or NULL */
+    float *y;                  /* (N, OH, OW, C_out) */
+} tr_conv_transpose2d_args;
+
+void tr_cpu_conv_transpose2d_f32(tr_pool *pool, const tr_conv_transpose2d_args *a);
+
+/* ------------------------------------------------------------------------ */
+/* linear: y[n,m] = epilogue(sum_k x[n,k] * W[m,k] + bias[m])                */
+
+typedef struct tr_linear_desc {
+    int32_t n, k, m;
+    tr_epilogue ep;
+} tr_linear_desc;
+
+typedef struct tr_linear_args {
+    tr_linear_desc d;
+    const float *x;            /* (N, K) */
+    const float *w;            /* (M, K) */
+    const float *bias;         /* (M) or NULL */
+    float *y;                  /* (N, M) */
+} tr_linear_args;
+
+void tr_cpu_linear_f32(tr_pool *pool, const tr_linear_args *a);
+
+/* ------------------------------------------------------------------------ */
+/* instance norm over H*W per (n, c), biased variance:                       */
+/*   v = (x - mean) / sqrt(var + eps) * gamma[c] + beta[c]                   */
+/*   y = epilogue(v) + residual                                              */
+
+typedef struct tr_instance_norm_desc {
+    int32_t n, h, w, c;
+    float eps;
+    tr_epilogue ep;
+} tr_instance_norm_desc;
+
+typedef struct tr_instance_norm_args {
+    tr_instance_norm_desc d;
+    const float *x;            /* (N, H, W, C) */
+    const float *gamma;        /* (C) or NULL (1) */
+    const float *beta;         /* (C) or NULL (0) */
+    const float *residual;     /* (N, H, W, C) or NULL */
+    double *stats;             /* workspace (N, C, 2): mean and 1/sqrt(var + eps) */
+    float *y;                  /* (N, H, W, C); may not alias x */
+} tr_instance_norm_args;
+
+void tr_cpu_instance_norm_f32(tr_pool *pool, const tr_instance_norm_args *a);
+
+/* ------------------------------------------------------------------------ */
+/* Elementwise                                                               */
+
+typedef enum tr_binary_op {
+    TR_BINARY_ADD = 0,
+    TR_BINARY_SUB,
+    TR_BINARY_MUL,
+    TR_BINARY_COUNT
+} tr_binary_op;
+
+/* y = a (op) b with NumPy broadcasting over 4-D shapes (each of a's and b's
+ * dims is 1 or y's). Shapes are padded to 4-D by the caller. */
+void tr_cpu_binary_f32(tr_pool *pool, tr_binary_op op, const float *a, const int64_t a_shape[4],
+                       const float *b, const int64_t b_shape[4], float *y,
+                       const int64_t y_shape[4]);
+
+/* y = x * scale + bias (scalars); may run in place. */
+void tr_cpu_scale_f32(tr_pool *pool, const float *x, int64_t n, float scale, float bias, float *y);
+
+/* y = epilogue(x); may run in place. */
+void tr_cpu_act_f32(tr_pool *pool, const float *x, int64_t n, const tr_epilogue *ep, float *y);
+
+/* y = x * scale + bias, converting u8 to f32 (image normalisation). */
+void tr_cpu_u8_to_f32(tr_pool *pool, const uint8_t *x, int64_t n, float scale, float bias,
+                      float *y);
+
+/* ------------------------------------------------------------------------ */
+/* Resampling                                                                */
+
+/* Nearest-neighbour upsampling by integer factors: y[n,y,x,c] = x[n,y/fy,x/fx,c]. */
+void tr_cpu_upsample_nearest_f32(tr_pool *pool, int32_t n, int32_t h, int32_t w, int32_t c,
+                                 int32_t fy, int32_t fx, const float *x, float *y);
+
+typedef enum tr_resize_mode {
+    TR_RESIZE_ALIGN_CORNERS = 0, /* PyTorch align_corners=True: src = dst*(in-1)/(out-1) */
+    TR_RESIZE_HALF_PIXEL,        /* PyTorch align_corners=False, TF half_pixel_centers:
+                                    src = max(0, (dst+0.5)*in/out - 0.5) */
+    TR_RESIZE_TF_LEGACY,         /* TF/TF.js default (both flags false): src = dst*in/out */
+    TR_RESIZE_COUNT
+} tr_resize_mode;
+
+typedef struct tr_resize_desc {
+    int32_t n, h, w, c;
+    int32_t oh, ow;
+    tr_resize_mode mode;
+} tr_resize_desc;
+
+/* Bilinear resize; the u8 variant reads bytes and writes f32 (no rounding). */
+void tr_cpu_resize_bilinear_f32(tr_pool *pool, const tr_resize_desc *d, const float *x, float *y);
+void tr_cpu_resize_bilinear_u8_f32(tr_pool *pool, const tr_resize_desc *d, const uint8_t *x,
+                                   float *y);
+
+/* upfirdn2d (StyleGAN2-ADA semantics), per channel of NHWC data:
+ *   1. upsample by inserting up-1 zeros after every sample,
+ *   2. pad with zeros (negative pads crop): x0 left, x1 right, y0 top, y1 bottom,
+ *   3. true convolution with f (flip = 1: correlation instead) scaled by gain;
+ *      a separable filter is f (fw taps) along both axes, i.e. f[i]*f[j]*gain,
+ *   4. keep every down-th sample starting at 0.
+ * oh = (h*up_y + pad_y0 + pad_y1 - fh) / down_y + 1 (likewise ow). */
+typedef struct tr_upfirdn2d_desc {
+    int32_t n, h, w, c;
+    int32_t oh, ow;
+    int32_t up_x, up_y, down_x, down_y;
+    int32_t pad_x0, pad_x1, pad_y0, pad_y1;
+    int32_t fh, fw;            /* taps; separable filters have fh == fw */
+    int32_t separable;         /* 1: f holds fw taps used on both axes */
+    int32_t flip;              /* 1: correlate (flip_filter=True) */
+    float gain;
+} tr_upfirdn2d_desc;
+
+typedef struct tr_upfirdn2d_args {
+    tr_upfirdn2d_desc d;
+    const float *f;            /* (FH, FW), or (FW) if separable */
+    const float *x;            /* (N, H, W, C) */
+    float *y;                  /* (N, OH, OW, C) */
+} tr_upfirdn2d_args;
+
+void tr_cpu_upfirdn2d_f32(tr_pool *pool, const tr_upfirdn2d_args *a);
+
+/* ------------------------------------------------------------------------ */
+/* Data movement (any dtype: elem_size bytes per element)                    */
+
+/* Concatenation along one axis: each input is (outer, len[i], inner) and the
+ * output (outer, sum(len), inner). */
+void tr_cpu_concat(tr_pool *pool, int32_t n_inputs, const void *const *inputs,
+                   const int64_t *len, int64_t outer, int64_t inner, size_t elem_size,
+                   void *y);
+
+/* y = transpose(x, perm) for 4-D x: y.shape[i] = x.shape[perm[i]]. */
+void tr_cpu_permute(tr_pool *pool, const void *x, const int64_t x_shape[4], const int32_t perm[4],
+                    size_t elem_size, void *y);
+
+/* ------------------------------------------------------------------------ */
+/* CUDA launchers. Without CUDA they are inline stubs reporting no device.    */
+
+#if TR_WITH_CUDA
+int32_t tr_cuda_device_count(char *why, size_t why_size);
+#else
+static inline int32_t tr_cuda_device_count(char *why, size_t why_size) {
+    if (why && why_size) {
+        const char *m = "built without CUDA (CUDA=0)";
+        size_t i = 0;
+        for (; m[i] && i + 1 < why_size; i++) why[i] = m[i];
+        why[i] = 0;
+    }
+    return 0;
+}
+#endif
+
+#endif /* TR_KERNELS_H */

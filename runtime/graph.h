@@ -1,0 +1,249 @@
+/* graph.h — tensors, typed nodes, builders, planner and executor.
+ *
+ * A network is a tr_graph built once: tensors are referenced by int32 id,
+ * nodes are appended in execution order, and each node carries a typed
+ * parameter struct (the kernel descriptor). Builders check shapes at build
+ * time. Errors are sticky: the first failing builder records its status and
+ * message on the context and in g->status, every later builder returns -1 at
+ * once, and tr_graph_plan reports that first error. Net builders can
+ * therefore chain calls and check once.
+ *
+ * Memory: weights are used in place from the mapped file (TR_MEM_EXTERN) or,
+ * when they need conversion, copied once into the graph's constant buffer
+ * (TR_MEM_CONST). Every other tensor lives in one activation arena whose
+ * layout tr_graph_plan computes from liveness; inputs and outputs are pinned
+ * for the whole run. Running a planned graph allocates nothing. */
+#ifndef TR_GRAPH_H
+#define TR_GRAPH_H
+
+#include "internal.h"
+#include "kernels.h"
+
+#define TR_MAX_SRC 8
+#define TR_NAME_LEN 64
+
+typedef enum tr_mem {
+    TR_MEM_ARENA = 0, /* activation arena, planned */
+    TR_MEM_CONST,     /* graph-owned constants */
+    TR_MEM_EXTERN,    /* caller-owned read-only host data (mapped weights) */
+    TR_MEM_COUNT
+} tr_mem;
+
+enum {
+    TR_TENSOR_INPUT = 1,  /* written by the caller before a run; pinned */
+    TR_TENSOR_OUTPUT = 2, /* read by the caller after a run; pinned */
+};
+
+typedef struct tr_tensor {
+    tryon_dtype dtype;
+    int32_t ndim;
+    int64_t shape[TRYON_MAX_DIMS]; /* outermost first; unused trailing dims are 1 */
+    tr_mem mem;
+    int32_t flags;                 /* TR_TENSOR_* */
+    int64_t offset;                /* bytes into the arena or the constant buffer */
+    const void *ext;               /* TR_MEM_EXTERN only */
+    int32_t producer;              /* node index, -1 for inputs and constants */
+    int32_t last_use;              /* node index of the last reader (planner) */
+    char name[TR_NAME_LEN];
+} tr_tensor;
+
+typedef enum tr_op {
+    TR_OP_CONV2D = 0,
+    TR_OP_CONV_TRANSPOSE2D,
+    TR_OP_LINEAR,
+    TR_OP_INSTANCE_NORM,
+    TR_OP_BINARY,
+    TR_OP_SCALE,
+    TR_OP_ACT,
+    TR_OP_CAST_U8,
+    TR_OP_UPSAMPLE_NEAREST,
+    TR_OP_RESIZE_BILINEAR,
+    TR_OP_UPFIRDN2D,
+    TR_OP_CONCAT,
+    TR_OP_PERMUTE,
+    TR_OP_COUNT
+} tr_op;
+
+typedef union tr_params {
+    tr_conv2d_desc conv;
+    tr_conv_transpose2d_desc convt;
+    tr_linear_desc linear;
+    tr_instance_norm_desc inorm;
+    tr_binary_op binary;
+    struct { float scale, bias; } scale;   /* TR_OP_SCALE, TR_OP_CAST_U8 */
+    tr_epilogue act;
+    struct { int32_t fy, fx; } upsample;
+    tr_resize_desc resize;
+    tr_upfirdn2d_desc upfirdn;
+    struct { int32_t axis; } concat;
+    struct { int32_t perm[4]; } permute;
+} tr_params;
+
+typedef struct tr_node {
+    tr_op op;
+    int32_t n_src;
+    int32_t src[TR_MAX_SRC];   /* tensor ids; -1 marks an absent optional operand */
+    int32_t dst;               /* tensor id */
+    int64_t ws_bytes;          /* per-op workspace in the arena */
+    int64_t ws_offset;
+    tr_params p;
+    char name[TR_NAME_LEN];
+} tr_node;
+
+typedef struct tr_graph {
+    tryon_ctx *ctx;
+    tryon_status status;       /* sticky first error */
+    tr_tensor *tensors;        /* (n_tensors) */
+    int32_t n_tensors, cap_tensors;
+    tr_node *nodes;            /* (n_nodes), execution order */
+    int32_t n_nodes, cap_nodes;
+    uint8_t *consts;           /* constant buffer, TR_HOST_ALIGN aligned */
+    int64_t consts_bytes, consts_cap;
+    int32_t *inputs, *outputs; /* tensor ids, in declaration order */
+    int32_t n_inputs, n_outputs;
+    int planned;
+    int64_t arena_bytes;       /* set by tr_graph_plan */
+    char next_name[TR_NAME_LEN]; /* name for the next node, "" = automatic */
+} tr_graph;
+
+tryon_status tr_graph_init(tryon_ctx *ctx, tr_graph **out);
+void tr_graph_free(tr_graph *g);
+
+/* Records an error on the graph (sticky) and the context; returns -1 so that
+ * builders can `return tr_graph_error(...)`. */
+int32_t tr_graph_error(tr_graph *g, tryon_status s, const char *file, int line, const char *fmt,
+                       ...) TR_PRINTF(5, 6);
+#define TR_GRAPH_FAIL(g, s, ...) tr_graph_error((g), (s), __FILE__, __LINE__, __VA_ARGS__)
+
+/* Names the next node and its output ("block3.conv1"); printf-style. */
+void tr_graph_name(tr_graph *g, const char *fmt, ...) TR_PRINTF(2, 3);
+
+/* ---- tensors ----------------------------------------------------------- */
+
+/* A new arena tensor. shape has ndim entries (1..4). */
+int32_t tr_graph_tensor(tr_graph *g, tryon_dtype dtype, int32_t ndim, const int64_t *shape);
+/* A pinned input the caller fills before each run. */
+int32_t tr_graph_input(tr_graph *g, const char *name, tryon_dtype dtype, int32_t ndim,
+                       const int64_t *shape);
+/* Marks t as an output (pinned, readable after each run). */
+int32_t tr_graph_output(tr_graph *g, int32_t t, const char *name);
+/* Constant tensor initialised from data (copied). */
+int32_t tr_graph_const(tr_graph *g, const char *name, tryon_dtype dtype, int32_t ndim,
+                       const int64_t *shape, const void *data);
+/* Constant tensor whose data the caller writes through the returned pointer,
+ * valid until the next constant is added. */
+int32_t tr_graph_const_alloc(tr_graph *g, const char *name, tryon_dtype dtype, int32_t ndim,
+                             const int64_t *shape, void **data);
+/* Caller-owned read-only data used in place (must outlive the graph). */
+int32_t tr_graph_extern(tr_graph *g, const char *name, tryon_dtype dtype, int32_t ndim,
+                        const int64_t *shape, const void *data);
+
+int64_t tr_tensor_numel(const tr_tensor *t);
+int64_t tr_tensor_bytes(const tr_tensor *t);
+
+static inline tr_tensor *tr_graph_t(tr_graph *g, int32_t id) { return &g->tensors[id]; }
+
+/* Host pointer of a constant/extern tensor's data (NULL for arena tensors). */
+const void *tr_graph_const_data(const tr_graph *g, int32_t t);
+
+/* ---- builders (return the output tensor id, or -1 on error) ------------ */
+
+typedef struct tr_conv_opts {
+    int32_t stride_h, stride_w;
+    int32_t dil_h, dil_w;
+    int32_t pad_top, pad_bottom, pad_left, pad_right;
+    int32_t tf_same;           /* 1: TF 'SAME' padding, pad_* ignored */
+    int32_t groups;
+    tr_pad_mode pad_mode;
+    tr_epilogue ep;
+    int32_t bias;              /* tensor ids of optional operands, -1 = none */
+    int32_t in_scale, out_scale, add, residual;
+} tr_conv_opts;
+
+/* stride 1, dilation 1, no padding, groups 1, zeros padding, no epilogue and
+ * no optional operands. */
+tr_conv_opts tr_conv_opts_default(void);
+
+/* x (N,H,W,C_in) f32, w (C_out,KH,KW,C_in/groups) f32. */
+int32_t tr_conv2d(tr_graph *g, int32_t x, int32_t w, const tr_conv_opts *o);
+
+typedef struct tr_convt_opts {
+    int32_t stride_h, stride_w;
+    int32_t dil_h, dil_w;
+    int32_t pad_top, pad_bottom, pad_left, pad_right;
+    int32_t out_pad_h, out_pad_w; /* PyTorch output_padding */
+    int32_t groups;
+    tr_epilogue ep;
+    int32_t bias;
+} tr_convt_opts;
+tr_convt_opts tr_convt_opts_default(void);
+int32_t tr_conv_transpose2d(tr_graph *g, int32_t x, int32_t w, const tr_convt_opts *o);
+
+/* x (N,K), w (M,K), bias (M) or -1. */
+int32_t tr_linear(tr_graph *g, int32_t x, int32_t w, int32_t bias, tr_epilogue ep);
+
+/* x (N,H,W,C); gamma/beta (C) or -1; residual like x or -1. */
+int32_t tr_instance_norm(tr_graph *g, int32_t x, int32_t gamma, int32_t beta, int32_t residual,
+                         float eps, tr_epilogue ep);
+
+/* Broadcasting a (op) b (shapes right-aligned, NumPy rules). */
+int32_t tr_binary(tr_graph *g, tr_binary_op op, int32_t a, int32_t b);
+int32_t tr_scale(tr_graph *g, int32_t x, float scale, float bias);
+int32_t tr_activation(tr_graph *g, int32_t x, tr_epilogue ep);
+/* u8 tensor to f32: y = x * scale + bias. */
+int32_t tr_cast_u8(tr_graph *g, int32_t x, float scale, float bias);
+int32_t tr_upsample_nearest(tr_graph *g, int32_t x, int32_t fy, int32_t fx);
+/* x (N,H,W,C) u8 or f32 -> (N,OH,OW,C) f32. */
+int32_t tr_resize_bilinear(tr_graph *g, int32_t x, int32_t oh, int32_t ow, tr_resize_mode mode);
+
+typedef struct tr_upfirdn_opts {
+    int32_t up_x, up_y, down_x, down_y;
+    int32_t pad_x0, pad_x1, pad_y0, pad_y1;
+    int32_t flip;
+    float gain;
+} tr_upfirdn_opts;
+/* f: (FH,FW) 2-D or (FW) separable f32 constant. */
+int32_t tr_upfirdn2d(tr_graph *g, int32_t x, int32_t f, const tr_upfirdn_opts *o);
+
+/* Concatenation of n tensors (same dtype, same shape except along axis). */
+int32_t tr_concat(tr_graph *g, int32_t n, const int32_t *xs, int32_t axis);
+/* 4-D transpose: y.shape[i] = x.shape[perm[i]]. */
+int32_t tr_permute(tr_graph *g, int32_t x, const int32_t perm[4]);
+
+/* ---- planning and execution -------------------------------------------- */
+
+/* Computes liveness and places every arena tensor and workspace in one arena
+ * (best fit, TR_HOST_ALIGN aligned); inputs and outputs never share memory
+ * with anything. Returns the first builder error if there was one. */
+tryon_status tr_graph_plan(tr_graph *g);
+
+/* What an op adapter sees while running. */
+typedef struct tr_exec {
+    tryon_ctx *ctx;
+    const tr_graph *g;
+    uint8_t *arena;            /* host arena (CPU backend) */
+} tr_exec;
+
+/* Data pointer of tensor t during execution; NULL for t == -1. */
+void *tr_exec_ptr(const tr_exec *ex, int32_t t);
+static inline const float *tr_exec_f32(const tr_exec *ex, int32_t t) {
+    return (const float *)tr_exec_ptr(ex, t);
+}
+
+typedef tryon_status (*tr_op_fn)(const tr_exec *ex, const tr_node *n);
+
+typedef struct tr_op_info {
+    const char *name;
+    tr_op_fn cpu;              /* CPU backend */
+    tr_op_fn cuda;             /* CUDA backend, NULL until implemented */
+    double (*flops)(const tr_graph *g, const tr_node *n); /* NULL: memory-bound, 0 */
+} tr_op_info;
+
+extern const tr_op_info tr_op_table[TR_OP_COUNT];
+
+/* Runs nodes [begin, end) on the CPU; ms_per_node (optional, n_nodes) gets
+ * per-node wall times. */
+tryon_status tr_graph_run_cpu(tryon_ctx *ctx, const tr_graph *g, uint8_t *arena, int32_t begin,
+                              int32_t end, double *ms_per_node);
+
+#endif /* TR_GRAPH_H */

@@ -1,0 +1,22 @@
+/* model.h — a planned graph plus its arena: the object behind tryon_model.
+ * Net builders (nets/) make a graph and hand it to tr_model_create. */
+#ifndef TR_MODEL_H
+#define TR_MODEL_H
+
+#include "graph.h"
+
+struct tryon_model {
+    tryon_ctx *ctx;
+    tr_graph *g;               /* owned */
+    uint8_t *arena;            /* (g->arena_bytes), host */
+    double *node_ms;           /* (g->n_nodes) when profiling, else NULL */
+};
+
+/* Plans g and allocates its arena; takes ownership of g even on failure. */
+tryon_status tr_model_create(tryon_ctx *ctx, tr_graph *g, tryon_model **out);
+
+/* Tensor id of the i-th input/output, or -1. */
+int32_t tr_model_input_id(const tryon_model *m, int32_t i);
+int32_t tr_model_output_id(const tryon_model *m, int32_t i);
+
+#endif /* TR_MODEL_H */

@@ -1,0 +1,182 @@
+/* ops.c — the op table: name, CPU adapter, CUDA slot, FLOP count.
+ * An adapter unpacks a node into the typed kernel call (the ggml layering:
+ * op adapter -> kernel). */
+#include <string.h>
+
+#include "graph.h"
+
+static tr_pool *pool_of(const tr_exec *ex) { return ex->ctx->pool; }
+
+static tryon_status cpu_conv2d(const tr_exec *ex, const tr_node *n) {
+    tr_conv2d_args a;
+    a.d = n->p.conv;
+    a.x = tr_exec_f32(ex, n->src[0]);
+    a.w = tr_exec_f32(ex, n->src[1]);
+    a.bias = tr_exec_f32(ex, n->src[2]);
+    a.in_scale = tr_exec_f32(ex, n->src[3]);
+    a.out_scale = tr_exec_f32(ex, n->src[4]);
+    a.add = tr_exec_f32(ex, n->src[5]);
+    a.residual = tr_exec_f32(ex, n->src[6]);
+    a.y = tr_exec_ptr(ex, n->dst);
+    tr_cpu_conv2d_f32(pool_of(ex), &a);
+    return TRYON_OK;
+}
+
+static tryon_status cpu_convt(const tr_exec *ex, const tr_node *n) {
+    tr_conv_transpose2d_args a;
+    a.d = n->p.convt;
+    a.x = tr_exec_f32(ex, n->src[0]);
+    a.w = tr_exec_f32(ex, n->src[1]);
+    a.bias = tr_exec_f32(ex, n->src[2]);
+    a.y = tr_exec_ptr(ex, n->dst);
+    tr_cpu_conv_transpose2d_f32(pool_of(ex), &a);
+    return TRYON_OK;
+}
+
+static tryon_status cpu_linear(const tr_exec *ex, const tr_node *n) {
+    tr_linear_args a;
+    a.d = n->p.linear;
+    a.x = tr_exec_f32(ex, n->src[0]);
+    a.w = tr_exec_f32(ex, n->src[1]);
+    a.bias = tr_exec_f32(ex, n->src[2]);
+    a.y = tr_exec_ptr(ex, n->dst);
+    tr_cpu_linear_f32(pool_of(ex), &a);
+    return TRYON_OK;
+}
+
+static tryon_status cpu_inorm(const tr_exec *ex, const tr_node *n) {
+    tr_instance_norm_args a;
+    a.d = n->p.inorm;
+    a.x = tr_exec_f32(ex, n->src[0]);
+    a.gamma = tr_exec_f32(ex, n->src[1]);
+    a.beta = tr_exec_f32(ex, n->src[2]);
+    a.residual = tr_exec_f32(ex, n->src[3]);
+    a.stats = (double *)(ex->arena + n->ws_offset);
+    a.y = tr_exec_ptr(ex, n->dst);
+    tr_cpu_instance_norm_f32(pool_of(ex), &a);
+    return TRYON_OK;
+}
+
+/* Right-aligns a tensor's shape into 4 dims with leading 1s (NumPy rules). */
+static void shape4(const tr_tensor *t, int64_t s[4]) {
+    for (int32_t i = 0; i < 4; i++) s[i] = 1;
+    for (int32_t i = 0; i < t->ndim; i++) s[4 - t->ndim + i] = t->shape[i];
+}
+
+static tryon_status cpu_binary(const tr_exec *ex, const tr_node *n) {
+    const tr_graph *g = ex->g;
+    int64_t as[4], bs[4], ys[4];
+    shape4(&g->tensors[n->src[0]], as);
+    shape4(&g->tensors[n->src[1]], bs);
+    shape4(&g->tensors[n->dst], ys);
+    tr_cpu_binary_f32(pool_of(ex), n->p.binary, tr_exec_f32(ex, n->src[0]), as,
+                      tr_exec_f32(ex, n->src[1]), bs, tr_exec_ptr(ex, n->dst), ys);
+    return TRYON_OK;
+}
+
+static tryon_status cpu_scale(const tr_exec *ex, const tr_node *n) {
+    int64_t count = tr_tensor_numel(&ex->g->tensors[n->dst]);
+    tr_cpu_scale_f32(pool_of(ex), tr_exec_f32(ex, n->src[0]), count, n->p.scale.scale,
+                     n->p.scale.bias, tr_exec_ptr(ex, n->dst));
+    return TRYON_OK;
+}
+
+static tryon_status cpu_act(const tr_exec *ex, const tr_node *n) {
+    int64_t count = tr_tensor_numel(&ex->g->tensors[n->dst]);
+    tr_cpu_act_f32(pool_of(ex), tr_exec_f32(ex, n->src[0]), count, &n->p.act,
+                   tr_exec_ptr(ex, n->dst));
+    return TRYON_OK;
+}
+
+static tryon_status cpu_cast_u8(const tr_exec *ex, const tr_node *n) {
+    int64_t count = tr_tensor_numel(&ex->g->tensors[n->dst]);
+    tr_cpu_u8_to_f32(pool_of(ex), tr_exec_ptr(ex, n->src[0]), count, n->p.scale.scale,
+                     n->p.scale.bias, tr_exec_ptr(ex, n->dst));
+    return TRYON_OK;
+}
+
+static tryon_status cpu_upsample(const tr_exec *ex, const tr_node *n) {
+    const int64_t *s = ex->g->tensors[n->src[0]].shape;
+    tr_cpu_upsample_nearest_f32(pool_of(ex), (int32_t)s[0], (int32_t)s[1], (int32_t)s[2],
+                                (int32_t)s[3], n->p.upsample.fy, n->p.upsample.fx,
+                                tr_exec_f32(ex, n->src[0]), tr_exec_ptr(ex, n->dst));
+    return TRYON_OK;
+}
+
+static tryon_status cpu_resize(const tr_exec *ex, const tr_node *n) {
+    if (ex->g->tensors[n->src[0]].dtype == TRYON_DTYPE_U8)
+        tr_cpu_resize_bilinear_u8_f32(pool_of(ex), &n->p.resize, tr_exec_ptr(ex, n->src[0]),
+                                      tr_exec_ptr(ex, n->dst));
+    else
+        tr_cpu_resize_bilinear_f32(pool_of(ex), &n->p.resize, tr_exec_f32(ex, n->src[0]),
+                                   tr_exec_ptr(ex, n->dst));
+    return TRYON_OK;
+}
+
+static tryon_status cpu_upfirdn(const tr_exec *ex, const tr_node *n) {
+    tr_upfirdn2d_args a;
+    a.d = n->p.upfirdn;
+    a.x = tr_exec_f32(ex, n->src[0]);
+    a.f = tr_exec_f32(ex, n->src[1]);
+    a.y = tr_exec_ptr(ex, n->dst);
+    tr_cpu_upfirdn2d_f32(pool_of(ex), &a);
+    return TRYON_OK;
+}
+
+static tryon_status cpu_concat(const tr_exec *ex, const tr_node *n) {
+    const tr_graph *g = ex->g;
+    const tr_tensor *y = &g->tensors[n->dst];
+    int32_t axis = n->p.concat.axis;
+    int64_t outer = 1, inner = 1, len[TR_MAX_SRC];
+    const void *in[TR_MAX_SRC];
+    for (int32_t i = 0; i < axis; i++) outer *= y->shape[i];
+    for (int32_t i = axis + 1; i < y->ndim; i++) inner *= y->shape[i];
+    for (int32_t i = 0; i < n->n_src; i++) {
+        in[i] = tr_exec_ptr(ex, n->src[i]);
+        len[i] = g->tensors[n->src[i]].shape[axis];
+    }
+    tr_cpu_concat(pool_of(ex), n->n_src, in, len, outer, inner, tryon_dtype_size(y->dtype),
+                  tr_exec_ptr(ex, n->dst));
+    return TRYON_OK;
+}
+
+static tryon_status cpu_permute(const tr_exec *ex, const tr_node *n) {
+    const tr_tensor *x = &ex->g->tensors[n->src[0]];
+    tr_cpu_permute(pool_of(ex), tr_exec_ptr(ex, n->src[0]), x->shape, n->p.permute.perm,
+                   tryon_dtype_size(x->dtype), tr_exec_ptr(ex, n->dst));
+    return TRYON_OK;
+}
+
+/* FLOPs count a multiply-add as 2. */
+static double flops_conv2d(const tr_graph *g, const tr_node *n) {
+    const tr_conv2d_desc *d = &n->p.conv;
+    (void)g;
+    return 2.0 * d->n * d->oh * d->ow * d->c_out * d->kh * d->kw * (d->c_in / d->groups);
+}
+
+static double flops_convt(const tr_graph *g, const tr_node *n) {
+    const tr_conv_transpose2d_desc *d = &n->p.convt;
+    (void)g;
+    return 2.0 * d->n * d->h * d->w * d->c_out * d->kh * d->kw * (d->c_in / d->groups);
+}
+
+static double flops_linear(const tr_graph *g, const tr_node *n) {
+    (void)g;
+    return 2.0 * n->p.linear.n * n->p.linear.k * n->p.linear.m;
+}
+
+const tr_op_info tr_op_table[TR_OP_COUNT] = {
+    [TR_OP_CONV2D] = {"conv2d", cpu_conv2d, NULL, flops_conv2d},
+    [TR_OP_CONV_TRANSPOSE2D] = {"conv_transpose2d", cpu_convt, NULL, flops_convt},
+    [TR_OP_LINEAR] = {"linear", cpu_linear, NULL, flops_linear},
+    [TR_OP_INSTANCE_NORM] = {"instance_norm", cpu_inorm, NULL, NULL},
+    [TR_OP_BINARY] = {"binary", cpu_binary, NULL, NULL},
+    [TR_OP_SCALE] = {"scale", cpu_scale, NULL, NULL},
+    [TR_OP_ACT] = {"act", cpu_act, NULL, NULL},
+    [TR_OP_CAST_U8] = {"cast_u8", cpu_cast_u8, NULL, NULL},
+    [TR_OP_UPSAMPLE_NEAREST] = {"upsample_nearest", cpu_upsample, NULL, NULL},
+    [TR_OP_RESIZE_BILINEAR] = {"resize_bilinear", cpu_resize, NULL, NULL},
+    [TR_OP_UPFIRDN2D] = {"upfirdn2d", cpu_upfirdn, NULL, NULL},
+    [TR_OP_CONCAT] = {"concat", cpu_concat, NULL, NULL},
+    [TR_OP_PERMUTE] = {"permute", cpu_permute, NULL, NULL},
+};

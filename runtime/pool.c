@@ -1,0 +1,128 @@
+/* pool.c — fixed pthreads pool; see pool.h for the contract.
+ *
+ * A job is published under the mutex with a new generation number; workers
+ * and the caller then take chunks with an atomic counter, so no lock is held
+ * while computing. The caller waits on `done` until every worker has left the
+ * job, which is what makes it safe to publish the next one. */
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "pool.h"
+
+struct tr_pool {
+    int32_t n_workers;      /* threads besides the caller */
+    pthread_t *threads;     /* (n_workers) */
+    pthread_mutex_t mu;
+    pthread_cond_t wake;    /* a new job or stop */
+    pthread_cond_t done;    /* the last worker left the job */
+    uint64_t generation;    /* bumped for every job */
+    int stop;
+    int32_t n_busy;         /* workers still inside the current job */
+    tr_pool_fn fn;
+    void *arg;
+    int64_t n, chunk, n_chunks;
+    atomic_int_fast64_t next; /* next chunk index to take */
+};
+
+static void run_chunks(tr_pool *p) {
+    for (;;) {
+        int64_t c = atomic_fetch_add_explicit(&p->next, 1, memory_order_relaxed);
+        if (c >= p->n_chunks) return;
+        int64_t b = c * p->chunk;
+        int64_t e = b + p->chunk < p->n ? b + p->chunk : p->n;
+        p->fn(p->arg, b, e);
+    }
+}
+
+static void *worker_main(void *vp) {
+    tr_pool *p = vp;
+    uint64_t seen = 0;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (!p->stop && p->generation == seen) pthread_cond_wait(&p->wake, &p->mu);
+        if (p->stop) break;
+        seen = p->generation;
+        pthread_mutex_unlock(&p->mu);
+        run_chunks(p);
+        pthread_mutex_lock(&p->mu);
+        if (--p->n_busy == 0) pthread_cond_signal(&p->done);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+tryon_status tr_pool_init(tryon_ctx *ctx, int32_t n_threads, tr_pool **out) {
+    *out = NULL;
+    if (n_threads < 1 || n_threads > 1024)
+        return TR_FAIL(ctx, TRYON_ERR_INVALID_ARG, "thread count %d outside 1..1024", n_threads);
+    tr_pool *p = tr_mem_calloc(ctx, 1, sizeof *p);
+    if (!p) return TRYON_ERR_NOMEM;
+    p->n_workers = n_threads - 1;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->wake, NULL);
+    pthread_cond_init(&p->done, NULL);
+    atomic_init(&p->next, 0);
+    if (p->n_workers > 0) {
+        p->threads = tr_mem_calloc(ctx, (size_t)p->n_workers, sizeof *p->threads);
+        if (!p->threads) {
+            p->n_workers = 0;
+            tr_pool_free(p);
+            return TRYON_ERR_NOMEM;
+        }
+        for (int32_t i = 0; i < p->n_workers; i++) {
+            if (pthread_create(&p->threads[i], NULL, worker_main, p) != 0) {
+                p->n_workers = i;
+                tr_pool_free(p);
+                return TR_FAIL(ctx, TRYON_ERR_NOMEM, "cannot start worker thread %d", i);
+            }
+        }
+    }
+    *out = p;
+    return TRYON_OK;
+}
+
+void tr_pool_free(tr_pool *p) {
+    if (!p) return;
+    pthread_mutex_lock(&p->mu);
+    p->stop = 1;
+    pthread_cond_broadcast(&p->wake);
+    pthread_mutex_unlock(&p->mu);
+    for (int32_t i = 0; i < p->n_workers; i++) pthread_join(p->threads[i], NULL);
+    pthread_cond_destroy(&p->done);
+    pthread_cond_destroy(&p->wake);
+    pthread_mutex_destroy(&p->mu);
+    tr_mem_free(p->threads);
+    tr_mem_free(p);
+}
+
+int32_t tr_pool_n_threads(const tr_pool *p) { return p ? p->n_workers + 1 : 1; }
+
+void tr_pool_for(tr_pool *p, int64_t n, int64_t grain, tr_pool_fn fn, void *arg) {
+    if (n <= 0) return;
+    if (grain < 1) grain = 1;
+    if (!p || p->n_workers == 0 || n <= grain) {
+        fn(arg, 0, n);
+        return;
+    }
+    /* About four chunks per thread balances uneven chunks without much overhead. */
+    int64_t threads = p->n_workers + 1;
+    int64_t chunk = (n + threads * 4 - 1) / (threads * 4);
+    if (chunk < grain) chunk = grain;
+    pthread_mutex_lock(&p->mu);
+    p->fn = fn;
+    p->arg = arg;
+    p->n = n;
+    p->chunk = chunk;
+    p->n_chunks = (n + chunk - 1) / chunk;
+    atomic_store_explicit(&p->next, 0, memory_order_relaxed);
+    p->n_busy = p->n_workers;
+    p->generation++;
+    pthread_cond_broadcast(&p->wake);
+    pthread_mutex_unlock(&p->mu);
+
+    run_chunks(p);
+
+    pthread_mutex_lock(&p->mu);
+    while (p->n_busy > 0) pthread_cond_wait(&p->done, &p->mu);
+    pthread_mutex_unlock(&p->mu);
+}
