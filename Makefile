@@ -77,12 +77,15 @@ GPU_TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/gpu_*.c)
 LIB_A  := $(BUILD)/libtryon.a
 LIB_SO := $(BUILD)/libtryon.so
 CLI    := $(BUILD)/tryon
+BENCH_SRC := $(wildcard bench/*.c)
+BENCH_OBJ := $(BENCH_SRC:%.c=$(BUILD)/%.o)
+BENCH  := $(BUILD)/tryon-bench
 
-.PHONY: all lib cli tests test test-cpu test-gpu test-cli cuda-check install uninstall clean \
+.PHONY: bench all lib cli tests test test-cpu test-gpu test-cli cuda-check install uninstall clean \
         format format-check help ref
 .DEFAULT_GOAL := all
 
-all: lib cli tests
+all: lib cli tests $(BENCH)
 lib: $(LIB_A) $(LIB_SO)
 cli: $(CLI)
 tests: $(TEST_BINS) $(GPU_TEST_BINS)
@@ -98,6 +101,11 @@ $(LIB_SO): $(LIB_OBJ)
 
 $(CLI): $(CLI_OBJ) $(LIB_A)
 	@echo "  LD   $@"; $(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BENCH): $(BENCH_OBJ) $(LIB_A)
+	@echo "  LD   $@"; $(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/bench/%.o: CPPFLAGS += -Ibench
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -142,6 +150,12 @@ test-gpu: $(GPU_TEST_BINS)
 test-cli: $(CLI)
 	@TRYON=$(CLI) BUILD=$(BUILD) sh tests/cli_errors.sh
 
+# --- benchmarks ----------------------------------------------------------------
+BENCH_ARGS ?=
+bench: $(BENCH)
+	@mkdir -p build/bench-weights
+	$(BENCH) --weights build/bench-weights $(BENCH_ARGS)
+
 # --- CUDA compile gate (no GPU needed) ---------------------------------------
 CUDA_CHECK_ARCHS := -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90a,code=sm_90a
 cuda-check:
@@ -183,5 +197,5 @@ help:
 	@echo "make cuda-check   compile every .cu for sm_80 and sm_90a, warnings as errors"
 	@echo "make install PREFIX=/usr/local"
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_UTIL_OBJ:.o=.d) \
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(TEST_UTIL_OBJ:.o=.d) \
          $(TEST_BINS:=.d) $(GPU_TEST_BINS:=.d)

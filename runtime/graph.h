@@ -138,6 +138,14 @@ int32_t tr_graph_const_alloc(tr_graph *g, const char *name, tryon_dtype dtype, i
 int32_t tr_graph_extern(tr_graph *g, const char *name, tryon_dtype dtype, int32_t ndim,
                         const int64_t *shape, const void *data);
 
+/* A weight from a safetensors file as an f32 tensor of exactly this shape
+ * (ndim 0 = scalar, stored as shape [1]). F32 data is used in place from the
+ * mapping; F16/BF16 is converted once into the constant buffer. A missing
+ * tensor or wrong shape is a TRYON_ERR_FORMAT naming the tensor. */
+struct tryon_weights;
+int32_t tr_graph_weight(tr_graph *g, const struct tryon_weights *w, const char *name,
+                        int32_t ndim, const int64_t *shape);
+
 int64_t tr_tensor_numel(const tr_tensor *t);
 int64_t tr_tensor_bytes(const tr_tensor *t);
 
