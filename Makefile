@@ -74,6 +74,8 @@ TEST_UTIL_OBJ := $(BUILD)/tests/util.o
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
 GPU_TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/gpu_*.c))
 
+VERSION_MAJOR := $(shell sed -n 's/^\#define TRYON_VERSION_MAJOR //p' include/tryon.h)
+VERSION := $(shell sed -n 's/^\#define TRYON_VERSION_\(MAJOR\|MINOR\|PATCH\) //p' include/tryon.h | paste -sd.)
 LIB_A  := $(BUILD)/libtryon.a
 LIB_SO := $(BUILD)/libtryon.so
 CLI    := $(BUILD)/tryon
@@ -94,10 +96,12 @@ $(LIB_A): $(LIB_OBJ)
 	@mkdir -p $(@D)
 	@echo "  AR   $@"; rm -f $@ && ar rcs $@ $^
 
-$(LIB_SO): $(LIB_OBJ)
+# The version script exports only tryon_*: internal tr_* symbols stay local, so
+# they cannot collide with an application's (libcheck, for one, has tr_free).
+$(LIB_SO): $(LIB_OBJ) tools/tryon.map
 	@mkdir -p $(@D)
-	@echo "  LD   $@"; $(CC) -shared -Wl,-soname,libtryon.so.$(shell sed -n 's/^#define TRYON_VERSION_MAJOR //p' include/tryon.h) \
-	  $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD   $@"; $(CC) -shared -Wl,--version-script=tools/tryon.map -Wl,-soname,libtryon.so.$(VERSION_MAJOR) \
+	  $(LDFLAGS) -o $@ $(LIB_OBJ) $(LDLIBS)
 
 $(CLI): $(CLI_OBJ) $(LIB_A)
 	@echo "  LD   $@"; $(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -170,14 +174,16 @@ install: $(LIB_A) $(LIB_SO) $(CLI)
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin \
 	  $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 644 $(LIB_A) $(DESTDIR)$(PREFIX)/lib/
-	install -m 755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/libtryon.so.$(VERSION)
+	ln -sf libtryon.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libtryon.so.$(VERSION_MAJOR)
+	ln -sf libtryon.so.$(VERSION_MAJOR) $(DESTDIR)$(PREFIX)/lib/libtryon.so
 	install -m 644 include/tryon.h $(DESTDIR)$(PREFIX)/include/
 	install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(shell sed -n 's/^#define TRYON_VERSION_\(MAJOR\|MINOR\|PATCH\) //p' include/tryon.h | paste -sd.)|' \
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
 	  -e 's|@LIBS_PRIVATE@|$(LDLIBS)|' tools/tryon.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/tryon.pc
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/lib/libtryon.a $(DESTDIR)$(PREFIX)/lib/libtryon.so \
+	rm -f $(DESTDIR)$(PREFIX)/lib/libtryon.a $(DESTDIR)$(PREFIX)/lib/libtryon.so* \
 	  $(DESTDIR)$(PREFIX)/include/tryon.h $(DESTDIR)$(PREFIX)/bin/tryon \
 	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/tryon.pc
 
