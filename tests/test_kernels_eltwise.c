@@ -94,7 +94,9 @@ static void binary_oracle(tr_binary_op op, const float *a, const int64_t as[4], 
                         iy = iy * ys[k] + i[k];
                     }
                     double va = a[ia], vb = b[ib];
-                    double v = op == TR_BINARY_ADD ? va + vb : op == TR_BINARY_SUB ? va - vb : va * vb;
+                    double v = op == TR_BINARY_ADD   ? va + vb
+                               : op == TR_BINARY_SUB ? va - vb
+                                                     : va * vb;
                     y[iy] = (float)v;
                 }
 }
@@ -148,8 +150,8 @@ START_TEST(binary_broadcasts_every_pattern_through_the_model) {
                         binary_oracle((tr_binary_op)op, xa, a4, xb, b4, ref, y4);
                         tu_cmp c = tu_compare_exact(model_out(m, op), ref, ny);
                         char what[96];
-                        snprintf(what, sizeof what, "op %d ranks %d,%d masks %d,%d", op, ra, rb,
-                                 ma, mb);
+                        snprintf(what, sizeof what, "op %d ranks %d,%d masks %d,%d", op, ra, rb, ma,
+                                 mb);
                         TU_ASSERT_CMP(c, 4, y4, what);
                     }
                     free(ref);
@@ -165,7 +167,7 @@ END_TEST
  * different axes) with guard bands, on a 3-thread pool. */
 START_TEST(binary_direct_edge_shapes_keep_guard_bands) {
     static const int64_t cases[][2][4] = {
-        {{1, 1, 1, 1}, {1, 1, 1, 1}},   {{3, 1, 7, 1}, {1, 5, 1, 11}},
+        {{1, 1, 1, 1}, {1, 1, 1, 1}},    {{3, 1, 7, 1}, {1, 5, 1, 11}},
         {{1, 13, 1, 1}, {2, 13, 17, 3}}, {{2, 3, 5, 7}, {1, 1, 1, 1}},
         {{1, 1, 1, 257}, {31, 1, 1, 1}}, {{2, 3, 5, 7}, {2, 3, 5, 7}},
     };
@@ -177,7 +179,8 @@ START_TEST(binary_direct_edge_shapes_keep_guard_bands) {
         int64_t ys[4];
         for (int k = 0; k < 4; k++) ys[k] = as[k] > bs[k] ? as[k] : bs[k];
         int64_t na = prod(4, as), nb = prod(4, bs), ny = prod(4, ys);
-        float *a = malloc((size_t)na * 4), *b = malloc((size_t)nb * 4), *ref = malloc((size_t)ny * 4);
+        float *a = malloc((size_t)na * 4), *b = malloc((size_t)nb * 4),
+              *ref = malloc((size_t)ny * 4);
         tu_fill_uniform(a, na, &r, -100, 100);
         tu_fill_uniform(b, nb, &r, -100, 100);
         for (int op = 0; op < TR_BINARY_COUNT; op++) {
@@ -186,8 +189,8 @@ START_TEST(binary_direct_edge_shapes_keep_guard_bands) {
             int sw = (int)(ci & 1);
             tr_cpu_binary_f32(ctx->pool, (tr_binary_op)op, sw ? b : a, sw ? bs : as, sw ? a : b,
                               sw ? as : bs, y, ys);
-            binary_oracle((tr_binary_op)op, sw ? b : a, sw ? bs : as, sw ? a : b, sw ? as : bs,
-                          ref, ys);
+            binary_oracle((tr_binary_op)op, sw ? b : a, sw ? bs : as, sw ? a : b, sw ? as : bs, ref,
+                          ys);
             ck_assert_msg(tu_guard_ok(y, ny), "case %zu op %d wrote past the output", ci, op);
             tu_cmp c = tu_compare_exact(y, ref, ny);
             TU_ASSERT_CMP(c, 4, ys, "binary direct");
@@ -232,11 +235,21 @@ START_TEST(binary_builder_rejects_bad_operands) {
         int32_t q = tr_graph_input(g, "q", TRYON_DTYPE_U8, 2, s1);
         int32_t d = tr_graph_input(g, "d", TRYON_DTYPE_F32, 4, s3);
         switch (c) {
-        case 0: expect_fail(ctx, tr_binary(g, TR_BINARY_ADD, a, b), "do not broadcast", "4x5+3x5"); break;
-        case 1: expect_fail(ctx, tr_binary(g, TR_BINARY_COUNT, a, a), "invalid op", "op COUNT"); break;
-        case 2: expect_fail(ctx, tr_binary(g, (tr_binary_op)-1, a, a), "invalid op", "op -1"); break;
-        case 3: expect_fail(ctx, tr_binary(g, TR_BINARY_MUL, a, q), "dtype U8", "u8 operand"); break;
-        case 4: expect_fail(ctx, tr_binary(g, TR_BINARY_SUB, 99, a), "not a tensor", "bad id"); break;
+        case 0:
+            expect_fail(ctx, tr_binary(g, TR_BINARY_ADD, a, b), "do not broadcast", "4x5+3x5");
+            break;
+        case 1:
+            expect_fail(ctx, tr_binary(g, TR_BINARY_COUNT, a, a), "invalid op", "op COUNT");
+            break;
+        case 2:
+            expect_fail(ctx, tr_binary(g, (tr_binary_op)-1, a, a), "invalid op", "op -1");
+            break;
+        case 3:
+            expect_fail(ctx, tr_binary(g, TR_BINARY_MUL, a, q), "dtype U8", "u8 operand");
+            break;
+        case 4:
+            expect_fail(ctx, tr_binary(g, TR_BINARY_SUB, 99, a), "not a tensor", "bad id");
+            break;
         case 5:
             /* (2,1,4,5) with (3,5): 4 vs 3 in the second-to-last dim */
             expect_fail(ctx, tr_binary(g, TR_BINARY_ADD, d, b), "do not broadcast", "rank 4 vs 2");
@@ -381,9 +394,9 @@ static double act_oracle(const tr_epilogue *e, double v) {
 /* Inputs: a uniform sweep, the extremes +-100 (sigmoid's exp overflows to
  * inf there), +-88.7 (expf's overflow edge), tiny values, +-0, +-inf, NaN. */
 static int64_t act_inputs(float *x, tu_rng *r) {
-    static const float special[] = {100.0f, -100.0f, 88.72f, -88.72f, 87.0f, -87.0f, 1e-8f,
-                                    -1e-8f, 0.0f, -0.0f, 6.0f, 5.999999f, 20.0f, -20.0f,
-                                    INFINITY, -INFINITY, NAN, -NAN, 1e30f, -1e30f};
+    static const float special[] = {100.0f,   -100.0f,   88.72f, -88.72f, 87.0f,     -87.0f, 1e-8f,
+                                    -1e-8f,   0.0f,      -0.0f,  6.0f,    5.999999f, 20.0f,  -20.0f,
+                                    INFINITY, -INFINITY, NAN,    -NAN,    1e30f,     -1e30f};
     int64_t n = 0;
     for (size_t i = 0; i < sizeof special / sizeof special[0]; i++) x[n++] = special[i];
     for (int i = 0; i < 2000; i++) x[n++] = tu_rng_uniform(r, -12, 12);
@@ -408,11 +421,16 @@ START_TEST(activations_match_double_oracle_incl_extremes_and_nan) {
         float alpha, gain, clamp;
         int exact;
     } cases[] = {
-        {TR_ACT_NONE, 0.2f, 1.0f, 0.0f, 1},    {TR_ACT_RELU, 0.2f, 1.0f, 0.0f, 1},
-        {TR_ACT_RELU6, 0.2f, 1.0f, 0.0f, 1},   {TR_ACT_LRELU, 0.25f, 2.0f, 0.0f, 1},
-        {TR_ACT_LRELU, 0.25f, 4.0f, 3.0f, 1},  {TR_ACT_RELU, 0.2f, 0.5f, 2.5f, 1},
-        {TR_ACT_NONE, 0.2f, 1.0f, 7.0f, 1},    {TR_ACT_TANH, 0.2f, 1.0f, 0.0f, 0},
-        {TR_ACT_SIGMOID, 0.2f, 1.0f, 0.0f, 0}, {TR_ACT_TANH, 0.2f, 3.0f, 2.0f, 0},
+        {TR_ACT_NONE, 0.2f, 1.0f, 0.0f, 1},
+        {TR_ACT_RELU, 0.2f, 1.0f, 0.0f, 1},
+        {TR_ACT_RELU6, 0.2f, 1.0f, 0.0f, 1},
+        {TR_ACT_LRELU, 0.25f, 2.0f, 0.0f, 1},
+        {TR_ACT_LRELU, 0.25f, 4.0f, 3.0f, 1},
+        {TR_ACT_RELU, 0.2f, 0.5f, 2.5f, 1},
+        {TR_ACT_NONE, 0.2f, 1.0f, 7.0f, 1},
+        {TR_ACT_TANH, 0.2f, 1.0f, 0.0f, 0},
+        {TR_ACT_SIGMOID, 0.2f, 1.0f, 0.0f, 0},
+        {TR_ACT_TANH, 0.2f, 3.0f, 2.0f, 0},
         {TR_ACT_SIGMOID, 0.2f, 2.0f, 0.0f, 0},
         /* StyleGAN bias_act: lrelu 0.2, gain sqrt(2), clamp 256 (two roundings) */
         {TR_ACT_LRELU, 0.2f, 1.41421356f, 256.0f, 0},
@@ -460,7 +478,8 @@ START_TEST(epilogue_defaults_and_names) {
     ck_assert(e.act == TR_ACT_LRELU && e.alpha == 0.2f && e.gain == 1.0f && e.clamp == 0.0f);
     for (int a = 0; a < TR_ACT_COUNT; a++) {
         ck_assert_str_ne(tr_act_name((tr_act)a), "?");
-        for (int b = 0; b < a; b++) ck_assert_str_ne(tr_act_name((tr_act)a), tr_act_name((tr_act)b));
+        for (int b = 0; b < a; b++)
+            ck_assert_str_ne(tr_act_name((tr_act)a), tr_act_name((tr_act)b));
     }
     ck_assert_str_eq(tr_act_name(TR_ACT_COUNT), "?");
     ck_assert_str_eq(tr_act_name((tr_act)-1), "?");
@@ -493,10 +512,22 @@ START_TEST(activation_through_the_model_and_builder_errors) {
         int32_t q = tr_graph_input(g, "q", TRYON_DTYPE_U8, 2, s);
         tr_epilogue e = tr_epilogue_make(TR_ACT_RELU);
         switch (c) {
-        case 0: e.act = TR_ACT_COUNT; expect_fail(ctx, tr_activation(g, x, e), "invalid activation", "act COUNT"); break;
-        case 1: e.act = (tr_act)-3; expect_fail(ctx, tr_activation(g, x, e), "invalid activation", "act -3"); break;
-        case 2: e.clamp = -1; expect_fail(ctx, tr_activation(g, x, e), "clamp must be >= 0", "clamp -1"); break;
-        case 3: e.clamp = NAN; expect_fail(ctx, tr_activation(g, x, e), "clamp must be >= 0", "clamp NaN"); break;
+        case 0:
+            e.act = TR_ACT_COUNT;
+            expect_fail(ctx, tr_activation(g, x, e), "invalid activation", "act COUNT");
+            break;
+        case 1:
+            e.act = (tr_act)-3;
+            expect_fail(ctx, tr_activation(g, x, e), "invalid activation", "act -3");
+            break;
+        case 2:
+            e.clamp = -1;
+            expect_fail(ctx, tr_activation(g, x, e), "clamp must be >= 0", "clamp -1");
+            break;
+        case 3:
+            e.clamp = NAN;
+            expect_fail(ctx, tr_activation(g, x, e), "clamp must be >= 0", "clamp NaN");
+            break;
         case 4: expect_fail(ctx, tr_activation(g, q, e), "expected F32", "act u8"); break;
         }
         tr_graph_free(g);
@@ -626,9 +657,10 @@ START_TEST(concat_builder_rejects_bad_inputs) {
     tryon_ctx *ctx = tu_ctx(1);
     struct {
         const char *msg;
-    } cases[] = {{"1..8 inputs, got 0"}, {"1..8 inputs, got 9"}, {"axis out of range"},
-                 {"axis out of range"},  {"differs in dtype or rank"},
-                 {"differs in dtype or rank"}, {"differs in dimension 0"}, {"not a tensor"}};
+    } cases[] = {{"1..8 inputs, got 0"},       {"1..8 inputs, got 9"},
+                 {"axis out of range"},        {"axis out of range"},
+                 {"differs in dtype or rank"}, {"differs in dtype or rank"},
+                 {"differs in dimension 0"},   {"not a tensor"}};
     for (int c = 0; c < (int)(sizeof cases / sizeof cases[0]); c++) {
         tr_graph *g = new_graph(ctx);
         int64_t s[3] = {2, 3, 4}, s2[3] = {5, 3, 4}, s4[4] = {2, 3, 4, 1};
@@ -642,10 +674,26 @@ START_TEST(concat_builder_rejects_bad_inputs) {
         case 1: r = tr_concat(g, 9, nine, 0); break;
         case 2: r = tr_concat(g, 2, nine, 3); break;
         case 3: r = tr_concat(g, 2, nine, -4); break;
-        case 4: { int32_t x[2] = {a, q}; r = tr_concat(g, 2, x, 0); break; }
-        case 5: { int32_t x[2] = {a, d}; r = tr_concat(g, 2, x, 0); break; }
-        case 6: { int32_t x[2] = {a, b}; r = tr_concat(g, 2, x, 1); break; }
-        case 7: { int32_t x[2] = {a, -1}; r = tr_concat(g, 2, x, 0); break; }
+        case 4: {
+            int32_t x[2] = {a, q};
+            r = tr_concat(g, 2, x, 0);
+            break;
+        }
+        case 5: {
+            int32_t x[2] = {a, d};
+            r = tr_concat(g, 2, x, 0);
+            break;
+        }
+        case 6: {
+            int32_t x[2] = {a, b};
+            r = tr_concat(g, 2, x, 1);
+            break;
+        }
+        case 7: {
+            int32_t x[2] = {a, -1};
+            r = tr_concat(g, 2, x, 0);
+            break;
+        }
         }
         expect_fail(ctx, r, cases[c].msg, "concat");
         tr_graph_free(g);

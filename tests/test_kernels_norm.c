@@ -43,8 +43,8 @@ static double act_d(const tr_epilogue *e, double v) {
 /* Double oracle. Returns, through *mag, max over elements of
  * gain * (|x_hat*gamma| + |beta| + |act(v)|): the magnitude that the
  * kernel's rounding errors scale with (see tolerance()). */
-static void inorm_oracle(const inorm_case *k, const float *x, const float *gamma,
-                         const float *beta, const float *res, double *y, double *mag) {
+static void inorm_oracle(const inorm_case *k, const float *x, const float *gamma, const float *beta,
+                         const float *res, double *y, double *mag) {
     const int64_t hw = (int64_t)k->h * k->w;
     *mag = 0;
     for (int32_t n = 0; n < k->n; n++)
@@ -181,8 +181,8 @@ START_TEST(inorm_exact_on_dyadic_statistics) {
             int32_t n = i / k->c, ch = i % k->c;
             float x0 = b.x[(int64_t)n * k->h * k->w * k->c + ch];
             double mean = b.stats[2 * i], rstd = b.stats[2 * i + 1];
-            ck_assert_msg(fabs(x0 - mean) * rstd == 1.0, "stats of (%d,%d): mean %g rstd %g", n,
-                          ch, mean, rstd);
+            ck_assert_msg(fabs(x0 - mean) * rstd == 1.0, "stats of (%d,%d): mean %g rstd %g", n, ch,
+                          mean, rstd);
         }
         bufs_free(&b);
     }
@@ -300,8 +300,9 @@ START_TEST(inorm_zero_variance_gives_beta) {
             int32_t c = (int32_t)(i % k->c);
             if (c % 2 == 0 || hw == 1) {
                 /* exact: act of an exact beta, dyadic gains, one rounding for +res */
-                ck_assert_msg(b.y[i] == (float)b.ref[i], "%s: constant channel %d got %.9g want %.9g",
-                              what, c, b.y[i], b.ref[i]);
+                ck_assert_msg(b.y[i] == (float)b.ref[i],
+                              "%s: constant channel %d got %.9g want %.9g", what, c, b.y[i],
+                              b.ref[i]);
             } else {
                 ck_assert_msg(fabs(b.y[i] - b.ref[i]) <= atol + rtol * fabs(b.ref[i]),
                               "%s: channel %d got %.9g want %.9g", what, c, b.y[i], b.ref[i]);
@@ -437,9 +438,9 @@ END_TEST
 START_TEST(inorm_builder_rejects_bad_operands) {
     tryon_ctx *ctx = tu_ctx(1);
     static const char *expect[] = {
-        "has rank 3, expected 4", "has dtype U8, expected F32", "has shape [4], expected [3]",
+        "has rank 3, expected 4", "has dtype U8, expected F32",   "has shape [4], expected [3]",
         "'beta' has rank 2",      "'res' has shape [1, 4, 5, 3]", "eps must be >= 0",
-        "eps must be >= 0",       "invalid activation",         "clamp must be >= 0",
+        "eps must be >= 0",       "invalid activation",           "clamp must be >= 0",
         "gamma is not a tensor",
     };
     for (int c = 0; c < (int)(sizeof expect / sizeof expect[0]); c++) {
@@ -486,8 +487,8 @@ START_TEST(inorm_builder_rejects_bad_operands) {
         case 9: r = tr_instance_norm(g, x, 42, -1, -1, 1e-5f, ep); break;
         }
         ck_assert_int_eq(r, -1);
-        ck_assert_msg(strstr(tryon_ctx_last_error(ctx), expect[c]), "case %d: expected '%s' in '%s'",
-                      c, expect[c], tryon_ctx_last_error(ctx));
+        ck_assert_msg(strstr(tryon_ctx_last_error(ctx), expect[c]),
+                      "case %d: expected '%s' in '%s'", c, expect[c], tryon_ctx_last_error(ctx));
         ck_assert_int_eq(tr_graph_plan(g), TRYON_ERR_INVALID_ARG);
         tr_graph_free(g);
     }

@@ -137,8 +137,8 @@ START_TEST(resize_exact_on_dyadic_coordinates) {
     tu_rng r;
     tu_rng_seed(&r, 71);
     for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
-        tr_resize_desc d = desc(2, cases[ci].h, cases[ci].w, 3, cases[ci].oh, cases[ci].ow,
-                                cases[ci].mode);
+        tr_resize_desc d =
+            desc(2, cases[ci].h, cases[ci].w, 3, cases[ci].oh, cases[ci].ow, cases[ci].mode);
         int64_t nx = (int64_t)d.n * d.h * d.w * d.c, ny = (int64_t)d.n * d.oh * d.ow * d.c;
         float *x = malloc((size_t)nx * 4);
         double *ref = malloc((size_t)ny * 8);
@@ -248,8 +248,8 @@ END_TEST
 /* ---- bilinear: random ------------------------------------------------------ */
 
 static const int32_t random_sizes[][4] = {
-    {5, 7, 11, 13},  {9, 13, 4, 5},  {16, 16, 5, 3}, /* 3x+ downscale: taps skip pixels */
-    {1, 7, 5, 3},    {7, 1, 2, 9},   {37, 41, 64, 23}, {2, 2, 1, 7},
+    {5, 7, 11, 13},   {9, 13, 4, 5},  {16, 16, 5, 3}, /* 3x+ downscale: taps skip pixels */
+    {1, 7, 5, 3},     {7, 1, 2, 9},   {37, 41, 64, 23}, {2, 2, 1, 7},
     {13, 11, 13, 12}, {3, 17, 29, 2}, {6, 4, 1, 1},
 };
 
@@ -347,9 +347,13 @@ START_TEST(resize_through_the_model_and_builder_errors) {
             TU_ASSERT_CMP(c, 4, ys, mode_name((tr_resize_mode)m));
             tryon_model_free(mo);
         }
-    static const char *expect[] = {"output size 0x4 is invalid", "output size 3x-1 is invalid",
-                                   "invalid mode", "invalid mode", "must be a 4-D F32 or U8",
-                                   "must be a 4-D F32 or U8", "input is not a tensor"};
+    static const char *expect[] = {"output size 0x4 is invalid",
+                                   "output size 3x-1 is invalid",
+                                   "invalid mode",
+                                   "invalid mode",
+                                   "must be a 4-D F32 or U8",
+                                   "must be a 4-D F32 or U8",
+                                   "input is not a tensor"};
     for (int c = 0; c < 7; c++) {
         tr_graph *g;
         ck_assert_int_eq(tr_graph_init(ctx, &g), TRYON_OK);
@@ -384,7 +388,7 @@ END_TEST
 START_TEST(upsample_nearest_exact_with_guard_bands) {
     static const int32_t cases[][6] = {
         /* n, h, w, c, fy, fx */
-        {1, 1, 1, 1, 1, 1}, {1, 1, 1, 3, 4, 4}, {2, 3, 5, 7, 2, 2},
+        {1, 1, 1, 1, 1, 1}, {1, 1, 1, 3, 4, 4},  {2, 3, 5, 7, 2, 2},
         {1, 7, 3, 2, 3, 2}, {3, 2, 11, 1, 1, 4}, {1, 13, 1, 5, 5, 1},
     };
     tryon_ctx *ctx = tu_ctx(3);
@@ -448,8 +452,12 @@ START_TEST(upsample_nearest_through_the_model_and_builder_errors) {
         switch (c) {
         case 0: r = tr_upsample_nearest(g, x, 0, 2); break;
         case 1: r = tr_upsample_nearest(g, x, 2, -1); break;
-        case 2: r = tr_upsample_nearest(g, tr_graph_input(g, "x3", TRYON_DTYPE_F32, 3, s3), 2, 2); break;
-        case 3: r = tr_upsample_nearest(g, tr_graph_input(g, "q", TRYON_DTYPE_U8, 4, xs), 2, 2); break;
+        case 2:
+            r = tr_upsample_nearest(g, tr_graph_input(g, "x3", TRYON_DTYPE_F32, 3, s3), 2, 2);
+            break;
+        case 3:
+            r = tr_upsample_nearest(g, tr_graph_input(g, "q", TRYON_DTYPE_U8, 4, xs), 2, 2);
+            break;
         }
         ck_assert_int_eq(r, -1);
         ck_assert_msg(strstr(tryon_ctx_last_error(ctx), expect[c]), "case %d: '%s' not in '%s'", c,

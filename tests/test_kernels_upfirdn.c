@@ -33,8 +33,7 @@ typedef struct ufd_case {
 
 /* Output size from the definition: the valid convolution of the padded
  * image has P - taps + 1 samples, of which every down-th is kept. */
-static int32_t out_len(int32_t in, int32_t up, int32_t p0, int32_t p1, int32_t taps,
-                       int32_t down) {
+static int32_t out_len(int32_t in, int32_t up, int32_t p0, int32_t p1, int32_t taps, int32_t down) {
     int32_t valid = in * up + p0 + p1 - taps + 1;
     return (valid + down - 1) / down;
 }
@@ -362,7 +361,8 @@ START_TEST(upfirdn_flip_is_convolution_with_reversed_filter) {
         TU_ASSERT_CMP(c, 1, &ny, what);
         /* and they differ from the unflipped result for an asymmetric filter */
         float *yu = run_kernel(NULL, &dv, f, x);
-        if (nf > 1) ck_assert_msg(memcmp(yu, yc, (size_t)ny * 4) != 0, "flip had no effect: %s", what);
+        if (nf > 1)
+            ck_assert_msg(memcmp(yu, yc, (size_t)ny * 4) != 0, "flip had no effect: %s", what);
         free(x), tu_guarded_free(yc), tu_guarded_free(yv), tu_guarded_free(yu);
     }
 }
@@ -409,8 +409,8 @@ START_TEST(upfirdn_through_the_model) {
         int32_t x = tr_graph_input(g, "x", TRYON_DTYPE_F32, 4, xs);
         int32_t ft = d.separable ? tr_graph_const(g, "f", TRYON_DTYPE_F32, 1, fs1, f)
                                  : tr_graph_const(g, "f", TRYON_DTYPE_F32, 2, fs2, f);
-        tr_upfirdn_opts o = {k->up_x, k->up_y, k->down_x, k->down_y, k->px0, k->px1,
-                             k->py0,  k->py1,  k->flip,   k->gain};
+        tr_upfirdn_opts o = {k->up_x, k->up_y, k->down_x, k->down_y, k->px0,
+                             k->px1,  k->py0,  k->py1,    k->flip,   k->gain};
         int32_t y = tr_upfirdn2d(g, x, ft, &o);
         ck_assert_msg(y >= 0, "%s", tryon_ctx_last_error(ctx));
         const int64_t *s = g->tensors[y].shape;
@@ -443,10 +443,14 @@ END_TEST
 START_TEST(upfirdn_builder_rejects_bad_operands) {
     tryon_ctx *ctx = tu_ctx(1);
     static const char *expect[] = {
-        "filter must be 1-D (separable) or 2-D", "filter 'f' has dtype U8",
-        "has rank 3, expected 4",                "up and down factors must be >= 1",
-        "up and down factors must be >= 1",      "filter larger than the padded input",
-        "filter larger than the padded input",   "filter is not a tensor",
+        "filter must be 1-D (separable) or 2-D",
+        "filter 'f' has dtype U8",
+        "has rank 3, expected 4",
+        "up and down factors must be >= 1",
+        "up and down factors must be >= 1",
+        "filter larger than the padded input",
+        "filter larger than the padded input",
+        "filter is not a tensor",
     };
     for (int c = 0; c < (int)(sizeof expect / sizeof expect[0]); c++) {
         tr_graph *g;
@@ -459,7 +463,9 @@ START_TEST(upfirdn_builder_rejects_bad_operands) {
         tr_upfirdn_opts o = {1, 1, 1, 1, 0, 0, 0, 0, 0, 1.0f};
         int32_t r = 0;
         switch (c) {
-        case 0: r = tr_upfirdn2d(g, x, tr_graph_const(g, "f3", TRYON_DTYPE_F32, 3, f3, z), &o); break;
+        case 0:
+            r = tr_upfirdn2d(g, x, tr_graph_const(g, "f3", TRYON_DTYPE_F32, 3, f3, z), &o);
+            break;
         case 1:
             tr_graph_free(g);
             ck_assert_int_eq(tr_graph_init(ctx, &g), TRYON_OK);
@@ -467,12 +473,24 @@ START_TEST(upfirdn_builder_rejects_bad_operands) {
             r = tr_upfirdn2d(g, x, tr_graph_const(g, "f", TRYON_DTYPE_U8, 1, f1, zq), &o);
             break;
         case 2: r = tr_upfirdn2d(g, tr_graph_input(g, "x3", TRYON_DTYPE_F32, 3, x3), f, &o); break;
-        case 3: o.up_x = 0; r = tr_upfirdn2d(g, x, f, &o); break;
-        case 4: o.down_y = 0; r = tr_upfirdn2d(g, x, f, &o); break;
+        case 3:
+            o.up_x = 0;
+            r = tr_upfirdn2d(g, x, f, &o);
+            break;
+        case 4:
+            o.down_y = 0;
+            r = tr_upfirdn2d(g, x, f, &o);
+            break;
         /* 4 rows, 4 taps, pads -1/0: 3 < 4 */
-        case 5: o.pad_y0 = -1; r = tr_upfirdn2d(g, x, f, &o); break;
+        case 5:
+            o.pad_y0 = -1;
+            r = tr_upfirdn2d(g, x, f, &o);
+            break;
         /* 5 columns, 4 taps, crop 2 */
-        case 6: o.pad_x0 = -1, o.pad_x1 = -1; r = tr_upfirdn2d(g, x, f, &o); break;
+        case 6:
+            o.pad_x0 = -1, o.pad_x1 = -1;
+            r = tr_upfirdn2d(g, x, f, &o);
+            break;
         case 7: r = tr_upfirdn2d(g, x, 77, &o); break;
         }
         ck_assert_int_eq(r, -1);

@@ -42,7 +42,8 @@ static float *to_nhwc(const tryon_array *a) {
         for (int64_t ic = 0; ic < c; ic++)
             for (int64_t iy = 0; iy < h; iy++)
                 for (int64_t ix = 0; ix < w; ix++)
-                    y[((in * h + iy) * w + ix) * c + ic] = a->data[((in * c + ic) * h + iy) * w + ix];
+                    y[((in * h + iy) * w + ix) * c + ic] =
+                        a->data[((in * c + ic) * h + iy) * w + ix];
     return y;
 }
 
@@ -169,8 +170,12 @@ START_TEST(torch_bilinear_matches) {
         loadf(ctx, "interp", i, "y", 4, &y);
         const int ac = p.data[2] != 0;
         seen_ac[ac]++;
-        tr_resize_desc d = {(int32_t)x.shape[0], (int32_t)x.shape[2], (int32_t)x.shape[3],
-                            (int32_t)x.shape[1], (int32_t)p.data[0], (int32_t)p.data[1],
+        tr_resize_desc d = {(int32_t)x.shape[0],
+                            (int32_t)x.shape[2],
+                            (int32_t)x.shape[3],
+                            (int32_t)x.shape[1],
+                            (int32_t)p.data[0],
+                            (int32_t)p.data[1],
                             ac ? TR_RESIZE_ALIGN_CORNERS : TR_RESIZE_HALF_PIXEL};
         ck_assert(y.shape[2] == d.oh && y.shape[3] == d.ow);
         float *xh = to_nhwc(&x);
