@@ -1,5 +1,5 @@
 /* movement.c — dtype-agnostic data movement: concat and 4-D permute.
- * Tests: tests/test_kernels_eltwise.c. */
+ * Tests: tests/test_kernels_movement.c. */
 #include <string.h>
 
 #include "pool.h"
