@@ -1,5 +1,8 @@
 /* epilogue.h — the fused bias/activation epilogue, inlined into kernels.
- * y = clamp(act(v) * gain, -clamp, clamp); see tr_epilogue in kernels.h. */
+ * y = clamp(act(v) * gain, -clamp, clamp); see tr_epilogue in kernels.h.
+ * NaN propagates through every activation and the clamp, as in PyTorch
+ * (relu(NaN) = NaN): the comparisons are written so that NaN fails them.
+ * Tests: tests/test_kernels_conv.c. */
 #ifndef TR_EPILOGUE_H
 #define TR_EPILOGUE_H
 
@@ -10,8 +13,8 @@
 static inline float tr_epilogue_apply(const tr_epilogue *e, float v) {
     switch (e->act) {
     case TR_ACT_NONE: break;
-    case TR_ACT_RELU: v = v > 0.0f ? v : 0.0f; break;
-    case TR_ACT_RELU6: v = v > 0.0f ? (v < 6.0f ? v : 6.0f) : 0.0f; break;
+    case TR_ACT_RELU: v = v < 0.0f ? 0.0f : v; break;
+    case TR_ACT_RELU6: v = v < 0.0f ? 0.0f : (v > 6.0f ? 6.0f : v); break;
     case TR_ACT_LRELU: v = v < 0.0f ? v * e->alpha : v; break;
     case TR_ACT_TANH: v = tanhf(v); break;
     /* 1/(1+exp(-v)) overflows gracefully: exp(-v) = inf gives 0. */
