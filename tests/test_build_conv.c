@@ -78,8 +78,7 @@ static const char *const conv_want[] = {
     "conv2d: reflect padding (0,0,0,7) must be smaller than the input 6x6",
     "conv2d: reflect padding (6,0,0,0) must be smaller than the input 6x6",
     "conv2d: reflect padding (0,0,6,0) must be smaller than the input 6x6",
-    /* the output size would overflow int32: reported as not fitting */
-    "conv2d: 1x1 kernel (dilation 1,1) does not fit the padded 6x6 input",
+    "conv2d: padded input 4294967300x6 too large",
 };
 
 static int32_t conv_bad(tr_graph *g, int which) {
@@ -358,7 +357,8 @@ END_TEST
 
 START_TEST(builders_reject_dimensions_over_int32) {
     /* Raise the tensor byte limit so that a 2^31-wide tensor can be declared
-     * (nothing is allocated: building stops at the builder). */
+     * (nothing is allocated: building stops at the builder), and so that
+     * index ranges beyond int32 cannot hide behind the default 4 GiB limit. */
     tryon_ctx_params p = tryon_ctx_params_default();
     p.n_threads = 1;
     p.max_tensor_bytes = (int64_t)1 << 40;
@@ -366,7 +366,7 @@ START_TEST(builders_reject_dimensions_over_int32) {
     char why[256];
     ck_assert_int_eq(tryon_ctx_init(&p, &ctx, why, sizeof why), TRYON_OK);
     const int64_t big = (int64_t)INT32_MAX + 1;
-    for (int op = 0; op < 3; op++) {
+    for (int op = 0; op < 5; op++) {
         tr_graph *g;
         ck_assert_int_eq(tr_graph_init(ctx, &g), TRYON_OK);
         int32_t r = -1;
@@ -380,6 +380,19 @@ START_TEST(builders_reject_dimensions_over_int32) {
             r = tr_conv_transpose2d(g, t4(g, "x", F32, 1, big, 1, 1), t4(g, "w", F32, 1, 1, 1, 1),
                                     &o);
             want = "conv_transpose2d: dimension 2147483648 too large";
+        } else if (op == 2) {
+            /* 3 * 2^30 + 3 rows before the 2^31 padding rows are cropped */
+            tr_convt_opts o = tr_convt_opts_default();
+            o.stride_h = 1 << 30, o.pad_top = o.pad_bottom = 1 << 30;
+            r = tr_conv_transpose2d(g, t4(g, "x", F32, 1, 4, 1, 1), t4(g, "w", F32, 1, 3, 1, 1),
+                                    &o);
+            want = "conv_transpose2d: output before cropping 3221225475x1 too large";
+        } else if (op == 3) {
+            /* 2^31 + 4 padded rows, 2^29 + 1 output rows */
+            tr_conv_opts o = tr_conv_opts_default();
+            o.stride_h = 4, o.pad_top = o.pad_bottom = 1 << 30;
+            r = tr_conv2d(g, t4(g, "x", F32, 1, 5, 1, 1), t4(g, "w", F32, 1, 1, 1, 1), &o);
+            want = "conv2d: padded input 2147483653x1 too large";
         } else {
             r = tr_linear(g, t2(g, "x", F32, big, 1), t2(g, "w", F32, 1, 1), -1,
                           tr_epilogue_make(TR_ACT_NONE));
