@@ -22,6 +22,7 @@ typedef struct tr_pool tr_pool; /* runtime/pool.h; NULL runs serially */
 
 /* ------------------------------------------------------------------------ */
 /* Epilogue: y = clamp(act(v) * gain, -clamp, +clamp)                        */
+/* NaN propagates through every activation and the clamp (PyTorch).          */
 
 typedef enum tr_act {
     TR_ACT_NONE = 0,

@@ -167,6 +167,10 @@ int32_t tr_conv2d(tr_graph *g, int32_t x, int32_t w, const tr_conv_opts *o) {
         tr_tf_same_pad(d.w, d.kw, d.stride_w, d.dil_w, &pl, &pr, &d.ow);
     }
     if (pt < 0 || pb < 0 || pl < 0 || pr < 0) return FAIL("%s: negative padding", op);
+    /* Keeps the kernel's int32 tap index oy*stride + ky*dil inside the padded input. */
+    if ((int64_t)d.h + pt + pb > INT32_MAX || (int64_t)d.w + pl + pr > INT32_MAX)
+        return FAIL("%s: padded input %lldx%lld too large", op, (long long)d.h + pt + pb,
+                    (long long)d.w + pl + pr);
     if (d.pad_mode == TR_PAD_REFLECT && (pt >= d.h || pb >= d.h || pl >= d.w || pr >= d.w))
         return FAIL("%s: reflect padding (%d,%d,%d,%d) must be smaller than the input %dx%d", op,
                     pt, pb, pl, pr, d.h, d.w);
@@ -238,6 +242,12 @@ int32_t tr_conv_transpose2d(tr_graph *g, int32_t x, int32_t w, const tr_convt_op
                  (int64_t)d.dil_w * (d.kw - 1) + 1 + o->out_pad_w;
     if (oh < 1 || ow < 1 || oh > INT32_MAX || ow > INT32_MAX)
         return FAIL("%s: output size %lldx%lld is invalid", op, (long long)oh, (long long)ow);
+    /* The kernel's int32 index arithmetic (oy + pad - ky*dil) spans the
+     * output before the padding crops it. */
+    int64_t full_h = oh + o->pad_top + o->pad_bottom, full_w = ow + o->pad_left + o->pad_right;
+    if (full_h > INT32_MAX || full_w > INT32_MAX)
+        return FAIL("%s: output before cropping %lldx%lld too large", op, (long long)full_h,
+                    (long long)full_w);
     d.oh = (int32_t)oh, d.ow = (int32_t)ow;
     int64_t ys[4] = {d.n, d.oh, d.ow, d.c_out}, bs[1] = {d.c_out};
     if (!require_shape(g, op, "bias", o->bias, 1, bs)) return -1;

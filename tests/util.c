@@ -182,3 +182,37 @@ int tu_run_suite(Suite *s) {
     srunner_free(sr);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
+
+/* Like compare() with a per-element bound; kept separate so that the shared
+ * helper above stays untouched. */
+tu_cmp tu_compare_tol(const float *got, const double *ref, const double *tol, int64_t n) {
+    tu_cmp c;
+    memset(&c, 0, sizeof c);
+    c.n = n;
+    c.first_bad = -1;
+    double num = 0, den = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double g = got[i], r = ref[i];
+        int bad;
+        if (!isfinite(r) || !isfinite(g)) {
+            bad = !same_special(g, r);
+        } else {
+            double d = fabs(g - r);
+            bad = !(d <= tol[i]);
+            if (d > c.max_abs) c.max_abs = d;
+            if (fabs(r) > 0 && d / fabs(r) > c.max_rel) c.max_rel = d / fabs(r);
+            num += d * d;
+            den += r * r;
+        }
+        if (bad) {
+            if (c.first_bad < 0) {
+                c.first_bad = i;
+                c.got_at_bad = (float)g;
+                c.ref_at_bad = (float)r;
+            }
+            c.n_bad++;
+        }
+    }
+    c.nmse = den > 0 ? num / den : num;
+    return c;
+}

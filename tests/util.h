@@ -50,6 +50,9 @@ tu_cmp tu_compare(const float *got, const float *ref, int64_t n, double atol, do
 tu_cmp tu_compare_f64(const float *got, const double *ref, int64_t n, double atol, double rtol);
 /* Bitwise equality (+0 == -0, NaN == NaN). */
 tu_cmp tu_compare_exact(const float *got, const float *ref, int64_t n);
+/* Per-element tolerance: |got[i] - ref[i]| <= tol[i], for references that
+ * carry their own error bound (e.g. gamma_K * sum |x||w| of a dot product). */
+tu_cmp tu_compare_tol(const float *got, const double *ref, const double *tol, int64_t n);
 /* "max_abs 1.2e-07 max_rel ... nmse ... first bad [0, 3, 4, 1] got 1.5 want 1.25" */
 const char *tu_cmp_str(const tu_cmp *c, int32_t ndim, const int64_t *shape, char *buf,
                        size_t size);

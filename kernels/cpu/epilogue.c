@@ -1,4 +1,5 @@
-/* epilogue.c — epilogue constructors and the standalone activation ops. */
+/* epilogue.c — epilogue constructors and the standalone activation ops.
+ * Tests: tests/test_kernels_conv.c. */
 #include "epilogue.h"
 
 #include "pool.h"

@@ -2,7 +2,8 @@
  * y = clamp(act(v) * gain, -clamp, clamp); see tr_epilogue in kernels.h.
  * NaN propagates through every activation and the clamp, as in PyTorch
  * (torch.relu(nan) = nan): the comparisons are written so that a NaN input
- * takes the pass-through branch. Tests: tests/test_kernels_eltwise.c. */
+ * takes the pass-through branch. Tests: tests/test_kernels_eltwise.c,
+ * tests/test_kernels_linear.c. */
 #ifndef TR_EPILOGUE_H
 #define TR_EPILOGUE_H
 
