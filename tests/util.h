@@ -7,7 +7,8 @@
  * and rel error, NMSE and the first bad element decoded to coordinates.
  *
  * Guard bands: tu_guarded_alloc returns a buffer followed by TU_GUARD NaN
- * canaries; tu_guard_ok checks they survived the kernel. */
+ * canaries with a NaN payload no arithmetic produces; tu_guard_ok checks
+ * their bits survived the kernel. */
 #ifndef TRYON_TEST_UTIL_H
 #define TRYON_TEST_UTIL_H
 
