@@ -71,11 +71,17 @@ static int32_t weight_sq(synth *s, const char *name, int32_t c_out, int32_t c_in
     const tr_wtensor *t;
     tryon_status st = tr_weights_require(s->g->ctx, s->w, name, 4, shape, &t);
     if (st != TRYON_OK) return tr_graph_error(s->g, st, __FILE__, __LINE__, "%s", s->g->ctx->err);
-    const float *src = t->data;
+    /* Row sums in double, walking W in memory order (OHWI: i fastest). */
+    double *acc = tr_mem_alloc(s->g->ctx, (size_t)c_in * sizeof *acc);
     float *tmp = NULL;
-    if (t->dtype != TRYON_DTYPE_F32) { /* F16/BF16 files: convert once */
+    if (acc && t->dtype != TRYON_DTYPE_F32) /* F16/BF16 files: convert once */
         tmp = tr_mem_alloc(s->g->ctx, (size_t)t->numel * sizeof *tmp);
-        if (!tmp) return TR_GRAPH_FAIL(s->g, TRYON_ERR_NOMEM, "out of memory (%s)", name);
+    if (!acc || (t->dtype != TRYON_DTYPE_F32 && !tmp)) {
+        tr_mem_free(acc);
+        return TR_GRAPH_FAIL(s->g, TRYON_ERR_NOMEM, "out of memory (%s)", name);
+    }
+    const float *src = t->data;
+    if (tmp) {
         tr_wtensor_to_f32(t, tmp);
         src = tmp;
     }
@@ -87,17 +93,17 @@ static int32_t weight_sq(synth *s, const char *name, int32_t c_out, int32_t c_in
         float *q = dst;
         for (int32_t o = 0; o < c_out; o++) {
             const float *wo = src + (int64_t)o * k * k * c_in;
-            for (int32_t i = 0; i < c_in; i++) {
-                double acc = 0.0;
-                for (int64_t ab = 0; ab < (int64_t)k * k; ab++) {
+            for (int32_t i = 0; i < c_in; i++) acc[i] = 0.0;
+            for (int64_t ab = 0; ab < (int64_t)k * k; ab++)
+                for (int32_t i = 0; i < c_in; i++) {
                     double v = wo[ab * c_in + i];
-                    acc += v * v;
+                    acc[i] += v * v;
                 }
-                q[(int64_t)o * c_in + i] = (float)acc;
-            }
+            for (int32_t i = 0; i < c_in; i++) q[(int64_t)o * c_in + i] = (float)acc[i];
         }
     }
     tr_mem_free(tmp);
+    tr_mem_free(acc);
     return id;
 }
 
@@ -194,9 +200,8 @@ static int32_t synthesis_layer(synth *s, const tr_sg2_block *b, int32_t conv, in
     tr_graph_name(s->g, "%s.fir", layer);
     int32_t u = tr_upfirdn2d(s->g, t, f, &uo);
     tr_graph_name(s->g, "%s.demodulate", layer);
-    int32_t y = tr_scale_channels(s->g, u, d, nz, bias, ep);
-    (void)residual; /* conv0 never carries the resnet sum */
-    return y;
+    TR_ASSERT(residual < 0); /* the resnet sum is carried by conv1 only */
+    return tr_scale_channels(s->g, u, d, nz, bias, ep);
 }
 
 /* upsample2d(x, f): upfirdn2d(up 2, pad [(fw+1)/2, (fw-2)/2], gain 4 * extra). */

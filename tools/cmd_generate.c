@@ -180,9 +180,14 @@ static int read_latents(tryon_ctx *ctx, const char *path, const char *what, int3
         for (int32_t i = 0; i < ndim_row; i++) ok &= out->shape[i + 1] == row_shape[i];
     }
     if (!ok) {
-        fprintf(stderr, "tryon: error: %s: %s must have shape (B, %lld%s) or (%lld%s)\n", path,
-                what, (long long)row_shape[0], ndim_row == 2 ? ", w_dim" : "",
-                (long long)row_shape[0], ndim_row == 2 ? ", w_dim" : "");
+        char row[64];
+        if (ndim_row == 1)
+            snprintf(row, sizeof row, "%lld", (long long)row_shape[0]);
+        else
+            snprintf(row, sizeof row, "%lld, %lld", (long long)row_shape[0],
+                     (long long)row_shape[1]);
+        fprintf(stderr, "tryon: error: %s: %s must have shape (B, %s) or (%s)\n", path, what, row,
+                row);
         return CLI_EXIT_FORMAT;
     }
     if (a->has_batch && rows != a->batch) {

@@ -60,23 +60,35 @@ def _is_official_module_error(e):
     return name.split(".")[0] in OFFICIAL_MODULES
 
 
+GENERATOR_ARGS = ("z_dim", "c_dim", "w_dim", "img_resolution", "img_channels",
+                  "mapping_kwargs", "synthesis_kwargs")
+
+
+def _unpickle(path, f):
+    """legacy.load_network_pkl when the official repo root is importable (it also
+    converts TF-era pickles), else a plain pickle.load."""
+    try:
+        import legacy
+    except ImportError:
+        legacy = None
+    if legacy is not None and hasattr(legacy, "load_network_pkl"):
+        try:
+            return legacy.load_network_pkl(f)
+        except (AssertionError, KeyError, TypeError, AttributeError):
+            f.seek(0)  # e.g. a pickle of G_ema alone, which legacy rejects
+    return pickle.load(f)
+
+
 def load_pickle(path):
-    """Returns (state_dict of numpy arrays, init_kwargs dict or None)."""
+    """Returns (state_dict of numpy arrays, init kwargs dict or None)."""
     try:
         import torch  # noqa: F401  (tensors inside the pickle need it)
     except ImportError as e:
         raise ConvertError(f"{path}: reading a .pkl needs PyTorch ({e})")
     try:
         with open(path, "rb") as f:
-            try:
-                import legacy  # official repo root on PYTHONPATH: handles TF-era pickles too
-                data = legacy.load_network_pkl(f)
-            except ImportError as e:
-                if getattr(e, "name", None) not in ("legacy",) and not _is_official_module_error(e):
-                    raise
-                f.seek(0)
-                data = pickle.load(f)
-    except (ModuleNotFoundError, ImportError) as e:
+            data = _unpickle(path, f)
+    except ImportError as e:
         if _is_official_module_error(e):
             raise ConvertError(
                 f"{path}: unpickling needs the official stylegan2-ada-pytorch code on "
@@ -91,8 +103,13 @@ def load_pickle(path):
     if G is None or not hasattr(G, "state_dict"):
         raise ConvertError(f"{path}: no 'G_ema' generator in the pickle")
     sd = {k: _tensor_to_numpy(v) for k, v in G.state_dict().items()}
-    kwargs = getattr(G, "init_kwargs", None)
-    return sd, (dict(kwargs) if kwargs is not None else None)
+    # persistence.persistent_class keeps the constructor's arguments: positional
+    # ones in init_args (Generator's order), keyword ones in init_kwargs.
+    kwargs = None
+    if hasattr(G, "init_kwargs") or hasattr(G, "init_args"):
+        kwargs = dict(zip(GENERATOR_ARGS, getattr(G, "init_args", None) or ()))
+        kwargs.update(dict(getattr(G, "init_kwargs", None) or {}))
+    return sd, kwargs
 
 
 def load_state_dict(path):
@@ -378,6 +395,12 @@ def parse_synth(text):
     if missing:
         raise ConvertError(f"--synth: missing {', '.join(missing)} (start from a preset, "
                            f"e.g. 'f256,res=64')")
+    for k, v in config.items():
+        if k not in ("architecture", "conv_clamp"):
+            try:
+                config[k] = int(v)
+            except ValueError:
+                raise ConvertError(f"--synth: {k} must be an integer, not '{v}'")
     return config
 
 
@@ -425,6 +448,7 @@ def main(argv):
         clamp = _parse_clamp(str(config["conv_clamp"]))
         tensors, meta = infer(synth_state_dict(config), None, clamp, None)
         meta.update({"tryon.family": "stylegan2", "tryon.format": "1",
+                     "stylegan2.conv_clamp_source": "--synth",
                      "tryon.source": f"--synth {opts['--synth']} (random weights)"})
         safetensors.write(pos[0], tensors, meta)
         return 0

@@ -15,8 +15,9 @@ saves them as a G_ema state_dict (.pt) or as a network pickle (.pkl, G_ema with
 init_kwargs), converts them with tools/convert_stylegan2.py into
 <name>.safetensors and writes, as float32 .npy:
   <name>.z.npy (B, z_dim) latents of seeds S..S+B-1 (np RandomState(s).randn)
-  <name>.c.npy (B, c_dim) one-hot labels, <name>.ws_in.npy (W-input configs)
-  <name>.img.npy (B, C, R, R) output, <name>.ws.npy (B, num_ws, w_dim)
+  <name>.c.npy (B, c_dim) one-hot labels
+  <name>.ws.npy (B, num_ws, w_dim): the mapping output, or the input of W-input configs
+  <name>.img.npy (B, C, R, R) output, <name>.png.npy (B, R, R, C) its uint8 conversion
   <name>.args.npy [batch, psi, cutoff (-1: none), noise (0 const, 1 none),
                    input_w, seed, class (-1: none), cli (1: also run the CLI)]
 plus seedz_<seed>_<n>.f64: np.random.RandomState(seed).randn(n) as raw float64,
@@ -266,9 +267,10 @@ def random_state_dict(cfg, g):
     return sd
 
 
-def as_module(sd, init_kwargs):
-    """A torch.nn.Module tree whose state_dict() is sd, carrying init_kwargs like
-    the official persistent classes (for the converter's .pkl path)."""
+def as_module(sd, init_args, init_kwargs):
+    """A torch.nn.Module tree whose state_dict() is sd, carrying init_args and
+    init_kwargs like the official persistent classes (for the converter's .pkl
+    path; the official code itself is not available offline)."""
     root = torch.nn.Module()
     for key, t in sd.items():
         *path, leaf = key.split(".")
@@ -278,6 +280,7 @@ def as_module(sd, init_kwargs):
                 m.add_module(part, torch.nn.Module())
             m = getattr(m, part)
         m.register_buffer(leaf, t.clone())
+    root.init_args = init_args
     root.init_kwargs = init_kwargs
     return root
 
@@ -291,8 +294,8 @@ BASE = dict(z_dim=32, w_dim=32, c_dim=0, mapping_layers=2, img_channels=3, chann
             cutoff=None, noise_mode="const", input_w=False, seed=0, cls=-1, cli=False,
             fmt="pt")
 CONFIGS = [
-    dict(name="r8_skip", res=8, z_dim=512, w_dim=512, mapping_layers=8, channel_base=1024,
-         channel_max=64, seed=5, cli=True),
+    dict(name="r8_skip", res=8, z_dim=512, w_dim=512, mapping_layers=8, channel_base=4096,
+         channel_max=512, conv_clamp=256, seed=5, cli=True),   # full config-f widths
     dict(name="r16_orig_c5_b3", res=16, architecture="orig", c_dim=5, batch=3, cls=2,
          psi=0.7, cutoff=3, conv_clamp=1.0, seed=100),
     dict(name="r16_resnet_b3", res=16, architecture="resnet", batch=3, conv_clamp=0.8,
@@ -345,16 +348,17 @@ def run_config(out, raw, idx):
 
     dst = os.path.join(out, f"{name}.safetensors")
     if cfg["fmt"] == "pkl":
-        kwargs = dict(z_dim=cfg["z_dim"], c_dim=cfg["c_dim"], w_dim=cfg["w_dim"],
-                      img_resolution=cfg["res"], img_channels=cfg["img_channels"],
-                      mapping_kwargs=dict(num_layers=cfg["mapping_layers"]),
+        # Generator(z_dim, c_dim, w_dim, img_resolution, img_channels, ...) called
+        # with positional dimensions and keyword sub-dicts.
+        args = (cfg["z_dim"], cfg["c_dim"], cfg["w_dim"], cfg["res"], cfg["img_channels"])
+        kwargs = dict(mapping_kwargs=dict(num_layers=cfg["mapping_layers"]),
                       synthesis_kwargs=dict(channel_base=cfg["channel_base"],
                                             channel_max=cfg["channel_max"], num_fp16_res=4,
                                             conv_clamp=cfg["conv_clamp"],
                                             architecture=cfg["architecture"]))
         src = os.path.join(out, f"{name}.pkl")
         with open(src, "wb") as f:
-            pickle.dump({"G_ema": as_module(sd, kwargs), "training_set_kwargs": {}}, f)
+            pickle.dump({"G_ema": as_module(sd, args, kwargs), "training_set_kwargs": {}}, f)
         convert_stylegan2.convert(src, dst)
     else:
         src = os.path.join(out, f"{name}.pt")
