@@ -129,7 +129,7 @@ $(BUILD)/tests/gpu_%: $(BUILD)/tests/gpu_%.o $(TEST_UTIL_OBJ) $(LIB_A)
 # PyTorch reference fixtures are generated at test time, never committed.
 REF_DIR := $(BUILD)/ref
 REF_SCRIPTS := $(wildcard tests/ref/*.py)
-$(REF_DIR)/.stamp: $(REF_SCRIPTS)
+$(REF_DIR)/.stamp: $(REF_SCRIPTS) $(wildcard tools/convert*.py tools/safetensors.py)
 	@mkdir -p $(REF_DIR)
 ifeq ($(TORCH),1)
 	@$(PYTHON) -c 'import torch, numpy' 2>/dev/null || { echo "error: $(PYTHON) cannot import torch and numpy (apt-get install python3-torch python3-numpy), or run make test TORCH=0 to skip the PyTorch comparisons" >&2; exit 1; }
@@ -141,7 +141,7 @@ ref: $(REF_DIR)/.stamp
 
 test: test-cpu test-cli test-gpu
 
-test-cpu: $(TEST_BINS) $(REF_DIR)/.stamp
+test-cpu: $(TEST_BINS) $(REF_DIR)/.stamp $(CLI)
 	@fail=0; for t in $(TEST_BINS); do \
 	  TRYON_REF_DIR=$(REF_DIR) TRYON_TORCH=$(TORCH) CK_FORK=yes $$t || fail=1; done; \
 	  test $$fail = 0 || { echo "FAILED: CPU test suites" >&2; exit 1; }
@@ -156,9 +156,14 @@ test-cli: $(CLI)
 
 # --- benchmarks ----------------------------------------------------------------
 BENCH_ARGS ?=
-bench: $(BENCH)
+BENCH_WEIGHTS := build/bench-weights/stylegan2-f256.safetensors
+bench: $(BENCH) $(BENCH_WEIGHTS)
 	@mkdir -p build/bench-weights
 	$(BENCH) --weights build/bench-weights $(BENCH_ARGS)
+
+build/bench-weights/stylegan2-f256.safetensors: tools/convert_stylegan2.py
+	@mkdir -p $(@D)
+	@echo "  SYNTH $@"; $(PYTHON) tools/convert.py stylegan2 --synth f256 $@
 
 # --- CUDA compile gate (no GPU needed) ---------------------------------------
 CUDA_CHECK_ARCHS := -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90a,code=sm_90a

@@ -218,6 +218,78 @@ typedef struct tryon_node_time {
 } tryon_node_time;
 int32_t tryon_model_profile(const tryon_model *m, tryon_node_time *out, int32_t cap);
 
+/* ------------------------------------------------------------------------ */
+/* StyleGAN2 generator (NVlabs stylegan2-ada-pytorch G_ema)                  */
+/*                                                                           */
+/* Weights: tools/convert.py stylegan2 (official .pkl or G_ema state_dict).  */
+/* The numerics follow the official generator with force_fp32=True (float32  */
+/* everywhere, conv_clamp applied); see weights/README.md, section StyleGAN2. */
+/* A model is built once per (weights, batch, input kind) and run many times; */
+/* truncation, labels, noise mode and noise seed are run-time inputs.        */
+
+typedef enum tryon_stylegan2_input {
+    TRYON_STYLEGAN2_INPUT_Z = 0,  /* mapping + synthesis: z (and c) -> image */
+    TRYON_STYLEGAN2_INPUT_W       /* synthesis only: ws -> image (projections) */
+} tryon_stylegan2_input;
+
+typedef enum tryon_stylegan2_noise {
+    TRYON_STYLEGAN2_NOISE_CONST = 0, /* noise_const * noise_strength (generate.py default) */
+    TRYON_STYLEGAN2_NOISE_NONE,      /* no noise */
+    TRYON_STYLEGAN2_NOISE_RANDOM     /* seeded Gaussian noise * noise_strength (below) */
+} tryon_stylegan2_noise;
+/* Random noise is not torch.randn: value j = (n*res + y)*res + x of layer l
+ * (layers numbered from 0 in synthesis order: b4.conv1, b8.conv0, b8.conv1, ...)
+ * is computed in double from a counter-based generator, with
+ * mix(v) = splitmix64's finalizer (v ^= v>>30; v *= 0xBF58476D1CE4E5B9;
+ * v ^= v>>27; v *= 0x94D049BB133111EB; v ^= v>>31) and wrapping uint64 math:
+ *   key = mix(seed + 0x9E3779B97F4A7C15 * (l + 1)), p = j / 2,
+ *   u1 = ((mix(key + 2p) >> 11) + 1) * 2^-53, u2 = (mix(key + 2p + 1) >> 11) * 2^-53,
+ *   g = sqrt(-2 ln u1) * (j even ? cos(2 pi u2) : sin(2 pi u2)),
+ * then rounded to float and multiplied by the layer's noise_strength. */
+
+typedef struct tryon_stylegan2_info {
+    int32_t z_dim, c_dim, w_dim;  /* z_dim may be 0 for label-only generators */
+    int32_t num_ws;               /* w vectors per image: 2*log2(resolution) - 2 */
+    int32_t resolution;           /* output height = width */
+    int32_t img_channels;
+    int32_t mapping_layers;
+    int32_t has_w_avg;            /* 0: truncation is unavailable */
+    float conv_clamp;             /* 0 = none */
+    const char *architecture;     /* "orig", "skip" or "resnet"; static storage */
+} tryon_stylegan2_info;
+
+/* Reads and validates the generator's configuration. Weights of another
+ * family are TRYON_ERR_FORMAT with a message naming both families. */
+tryon_status tryon_stylegan2_get_info(tryon_ctx *ctx, const tryon_weights *w,
+                                      tryon_stylegan2_info *out);
+
+/* Builds and plans the generator for `batch` images (>= 1).
+ * Inputs, in this order (names in quotes; see tryon_model_input):
+ *   INPUT_Z: "z" (batch, z_dim) f32 when z_dim > 0; "c" (batch, c_dim) f32
+ *            one-hot labels when c_dim > 0; "psi" (num_ws, 1) f32 truncation
+ *            per w (initialised to 1: none); "noise" (4) i32 noise control;
+ *   INPUT_W: "ws" (batch, num_ws, w_dim) f32; "noise" (4) i32.
+ * Outputs: 0 "img" (batch, img_channels, R, R) f32, NCHW like the reference,
+ * nominal range [-1, 1], not clamped; INPUT_Z also 1 "ws" (batch, num_ws, w_dim).
+ * The noise control starts as TRYON_STYLEGAN2_NOISE_CONST. */
+tryon_status tryon_stylegan2_build(tryon_ctx *ctx, const tryon_weights *w, int32_t batch,
+                                   tryon_stylegan2_input input, tryon_model **out);
+
+/* Truncation of an INPUT_Z model: ws[:, k] = lerp(w_avg, w, psi) for
+ * k < cutoff (every k when cutoff < 0), as G(z, c, truncation_psi=psi,
+ * truncation_cutoff=cutoff). psi = 1 disables it. TRYON_ERR_INVALID_ARG for a
+ * non-finite psi, a model without "psi", or psi != 1 without w_avg. */
+tryon_status tryon_stylegan2_set_truncation(tryon_model *m, float psi, int32_t cutoff);
+
+/* Noise mode and seed (used by TRYON_STYLEGAN2_NOISE_RANDOM) for later runs. */
+tryon_status tryon_stylegan2_set_noise(tryon_model *m, tryon_stylegan2_noise mode,
+                                       uint64_t seed);
+
+/* z = numpy.random.RandomState(seed).randn(z_dim), bit for bit (MT19937
+ * seeded like RandomState(int), NumPy's legacy polar Gaussian): the latent of
+ * generate.py --seeds=seed. out holds z_dim doubles; convert to float for "z". */
+void tryon_stylegan2_seed_z(uint32_t seed, int32_t z_dim, double *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -277,4 +277,90 @@ static inline int32_t tr_cuda_device_count(char *why, size_t why_size) {
 }
 #endif
 
+/* ------------------------------------------------------------------------ */
+/* StyleGAN2 support ops (tests: tests/test_kernels_stylegan2.c)             */
+
+/* normalize_2nd_moment over the last axis, per row of len values:
+ *   y[r, k] = x[r, k] * (1 / sqrt(mean_k(x[r, k]^2) + eps))
+ * The mean is accumulated in double. */
+void tr_cpu_normalize_2nd_moment_f32(tr_pool *pool, const float *x, int64_t rows, int64_t len,
+                                     float eps, float *y);
+
+/* torch.lerp with NumPy broadcasting over 4-D shapes (each input dim is 1 or
+ * y's; shapes padded to 4-D by the caller), in float as ATen computes it:
+ *   y = |t| < 0.5 ? a + t * (b - a) : b - (b - a) * (1 - t)
+ * so t == 1 returns b exactly and t == 0 returns a exactly. */
+void tr_cpu_lerp_f32(tr_pool *pool, const float *a, const int64_t a_shape[4], const float *b,
+                     const int64_t b_shape[4], const float *t, const int64_t t_shape[4], float *y,
+                     const int64_t y_shape[4]);
+
+/* Slice along one axis: x is (outer, len_in, inner), y = x[:, start:start+len, :]
+ * (any dtype: elem_size bytes per element). */
+void tr_cpu_slice(tr_pool *pool, const void *x, int64_t outer, int64_t len_in, int64_t inner,
+                  int64_t start, int64_t len, size_t elem_size, void *y);
+
+/* Demodulation coefficients of a modulated convolution, from the per-(o, i)
+ * sums of squared taps wsq[o, i] = sum_{a,b} W[o, a, b, i]^2:
+ *   d[n, o] = 1 / sqrt(sum_i s[n, i]^2 * wsq[o, i] + eps)
+ * which equals StyleGAN2's rsqrt(sum_{i,a,b} (W[o,i,a,b] * s[n,i])^2 + eps).
+ * Accumulated in double, rounded once to float. */
+typedef struct tr_demod_desc {
+    int32_t n, c_in, c_out;
+    float eps;
+} tr_demod_desc;
+
+void tr_cpu_demod_f32(tr_pool *pool, const tr_demod_desc *d, const float *s, const float *wsq,
+                      float *y);
+
+/* Per-sample channel scaling with the fused epilogue (StyleGAN2's input
+ * modulation and demodulation + noise + bias_act):
+ *   y[n,h,w,c] = epilogue(x[n,h,w,c] * scale[n,c] + add[...] + bias[c])
+ * scale, add and bias are optional (NULL); add broadcasts to (N, H, W, C). */
+typedef struct tr_scale_channels_desc {
+    int32_t n, h, w, c;
+    tr_epilogue ep;
+    int64_t add_shape[4];      /* each dim 1 or the output's */
+} tr_scale_channels_desc;
+
+typedef struct tr_scale_channels_args {
+    tr_scale_channels_desc d;
+    const float *x;            /* (N, H, W, C) */
+    const float *scale;        /* (N, C) or NULL */
+    const float *add;          /* broadcast to (N, H, W, C) or NULL */
+    const float *bias;         /* (C) or NULL */
+    float *y;                  /* (N, H, W, C); may alias x */
+} tr_scale_channels_args;
+
+void tr_cpu_scale_channels_f32(tr_pool *pool, const tr_scale_channels_args *a);
+
+/* Noise input of one StyleGAN2 layer, (N, H, W, 1), chosen at run time:
+ *   TR_NOISE_CONST:  y[n] = nconst (the layer's noise_const * noise_strength,
+ *                    prepared at build time; zeros when nconst is NULL)
+ *   TR_NOISE_NONE:   y = 0
+ *   TR_NOISE_RANDOM: y[n,h,w] = strength * tr_noise_gauss(seed, stream, (n*H + h)*W + w)
+ * tr_noise_gauss is a counter-based generator (independent of threads):
+ *   key = mix(seed + 0x9E3779B97F4A7C15 * (stream + 1)), p = j / 2,
+ *   a = mix(key + 2p), b = mix(key + 2p + 1)            (wrapping uint64 adds)
+ *   u1 = ((a >> 11) + 1) * 2^-53 in (0, 1], u2 = (b >> 11) * 2^-53 in [0, 1)
+ *   r = sqrt(-2 ln u1); value = r cos(2 pi u2) for even j, r sin(2 pi u2) for odd j
+ * where mix is the splitmix64 finalizer (x ^= x >> 30; x *= 0xBF58476D1CE4E5B9;
+ * x ^= x >> 27; x *= 0x94D049BB133111EB; x ^= x >> 31), computed in double and
+ * rounded to float before the multiplication by strength. */
+typedef enum tr_noise_mode {
+    TR_NOISE_CONST = 0,
+    TR_NOISE_NONE,
+    TR_NOISE_RANDOM,
+    TR_NOISE_COUNT
+} tr_noise_mode;
+
+typedef struct tr_noise_desc {
+    int32_t n, h, w;
+    int32_t stream;            /* layer index: distinct noise per layer */
+    float strength;
+} tr_noise_desc;
+
+double tr_noise_gauss(uint64_t seed, int32_t stream, int64_t j);
+void tr_cpu_noise_f32(tr_pool *pool, const tr_noise_desc *d, tr_noise_mode mode, uint64_t seed,
+                      const float *nconst, float *y);
+
 #endif /* TR_KERNELS_H */

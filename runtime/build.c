@@ -473,3 +473,11 @@ int32_t tr_permute(tr_graph *g, int32_t x, const int32_t perm[4]) {
     memcpy(p.permute.perm, perm, sizeof p.permute.perm);
     return add_node(g, TR_OP_PERMUTE, &x, 1, t->dtype, 4, ys, &p);
 }
+
+/* Exported for builders in other files (runtime/build_<x>.c): appends a node
+ * whose operands the caller has already checked. */
+int32_t tr_graph_add_node(tr_graph *g, tr_op op, const int32_t *src, int32_t n_src,
+                          tryon_dtype dtype, int32_t ndim, const int64_t *shape,
+                          const tr_params *p) {
+    return add_node(g, op, src, n_src, dtype, ndim, shape, p);
+}

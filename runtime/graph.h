@@ -61,6 +61,13 @@ typedef enum tr_op {
     TR_OP_UPFIRDN2D,
     TR_OP_CONCAT,
     TR_OP_PERMUTE,
+    TR_OP_NORMALIZE_2ND,
+    TR_OP_LERP,
+    TR_OP_SLICE,
+    TR_OP_RESHAPE,
+    TR_OP_DEMOD,
+    TR_OP_SCALE_CHANNELS,
+    TR_OP_NOISE,
     TR_OP_COUNT
 } tr_op;
 
@@ -77,6 +84,11 @@ typedef union tr_params {
     tr_upfirdn2d_desc upfirdn;
     struct { int32_t axis; } concat;
     struct { int32_t perm[4]; } permute;
+    struct { float eps; } norm2;           /* TR_OP_NORMALIZE_2ND */
+    struct { int32_t axis, start, len; } slice;
+    tr_demod_desc demod;
+    tr_scale_channels_desc schan;
+    tr_noise_desc noise;
 } tr_params;
 
 typedef struct tr_node {
@@ -217,6 +229,34 @@ int32_t tr_upfirdn2d(tr_graph *g, int32_t x, int32_t f, const tr_upfirdn_opts *o
 int32_t tr_concat(tr_graph *g, int32_t n, const int32_t *xs, int32_t axis);
 /* 4-D transpose: y.shape[i] = x.shape[perm[i]]. */
 int32_t tr_permute(tr_graph *g, int32_t x, const int32_t perm[4]);
+
+/* Appends a node with a fresh output tensor of the given dtype and shape
+ * (operands already checked by the caller); returns the output id or -1.
+ * For builders living outside runtime/build.c. */
+int32_t tr_graph_add_node(tr_graph *g, tr_op op, const int32_t *src, int32_t n_src,
+                          tryon_dtype dtype, int32_t ndim, const int64_t *shape,
+                          const tr_params *p);
+
+/* ---- StyleGAN2 support builders (runtime/build_stylegan2.c) -------------- */
+
+/* x * rsqrt(mean(x^2 over the last axis) + eps), any rank. */
+int32_t tr_normalize_2nd_moment(tr_graph *g, int32_t x, float eps);
+/* torch.lerp(a, b, t) with NumPy broadcasting (rank <= 4). */
+int32_t tr_lerp(tr_graph *g, int32_t a, int32_t b, int32_t t);
+/* x[..., start:start+len, ...] along axis (same rank), any dtype. */
+int32_t tr_slice(tr_graph *g, int32_t x, int32_t axis, int32_t start, int32_t len);
+/* A copy of x with another shape of the same element count. */
+int32_t tr_reshape(tr_graph *g, int32_t x, int32_t ndim, const int64_t *shape);
+/* s (N, C_in), wsq (C_out, C_in) -> d (N, C_out) = rsqrt(s^2 @ wsq^T + eps). */
+int32_t tr_demod_coefs(tr_graph *g, int32_t s, int32_t wsq, float eps);
+/* x (N,H,W,C): epilogue(x * scale[n,c] + add + bias[c]); scale (N,C), add
+ * (4-D, broadcast) and bias (C) optional (-1). */
+int32_t tr_scale_channels(tr_graph *g, int32_t x, int32_t scale, int32_t add, int32_t bias,
+                          tr_epilogue ep);
+/* Noise input (N,H,W,1) of a StyleGAN2 layer; ctl is an I32 tensor (4)
+ * {mode, seed low 32 bits, seed high 32 bits, unused}; nconst (1,H,W,1) or -1. */
+int32_t tr_noise(tr_graph *g, int32_t ctl, int32_t nconst, int32_t n, int32_t h, int32_t w,
+                 int32_t stream, float strength);
 
 /* ---- planning and execution -------------------------------------------- */
 

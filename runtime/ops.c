@@ -165,6 +165,80 @@ static double flops_linear(const tr_graph *g, const tr_node *n) {
     return 2.0 * n->p.linear.n * n->p.linear.k * n->p.linear.m;
 }
 
+/* ---- StyleGAN2 support ops ---------------------------------------------- */
+
+static tryon_status cpu_normalize_2nd(const tr_exec *ex, const tr_node *n) {
+    const tr_tensor *t = &ex->g->tensors[n->dst];
+    int64_t len = t->shape[t->ndim - 1];
+    tr_cpu_normalize_2nd_moment_f32(pool_of(ex), tr_exec_f32(ex, n->src[0]),
+                                    tr_tensor_numel(t) / len, len, n->p.norm2.eps,
+                                    tr_exec_ptr(ex, n->dst));
+    return TRYON_OK;
+}
+
+static tryon_status cpu_lerp(const tr_exec *ex, const tr_node *n) {
+    const tr_graph *g = ex->g;
+    int64_t as[4], bs[4], ts[4], ys[4];
+    shape4(&g->tensors[n->src[0]], as);
+    shape4(&g->tensors[n->src[1]], bs);
+    shape4(&g->tensors[n->src[2]], ts);
+    shape4(&g->tensors[n->dst], ys);
+    tr_cpu_lerp_f32(pool_of(ex), tr_exec_f32(ex, n->src[0]), as, tr_exec_f32(ex, n->src[1]), bs,
+                    tr_exec_f32(ex, n->src[2]), ts, tr_exec_ptr(ex, n->dst), ys);
+    return TRYON_OK;
+}
+
+static tryon_status cpu_slice(const tr_exec *ex, const tr_node *n) {
+    const tr_tensor *x = &ex->g->tensors[n->src[0]];
+    int32_t axis = n->p.slice.axis;
+    int64_t outer = 1, inner = 1;
+    for (int32_t i = 0; i < axis; i++) outer *= x->shape[i];
+    for (int32_t i = axis + 1; i < x->ndim; i++) inner *= x->shape[i];
+    tr_cpu_slice(pool_of(ex), tr_exec_ptr(ex, n->src[0]), outer, x->shape[axis], inner,
+                 n->p.slice.start, n->p.slice.len, tryon_dtype_size(x->dtype),
+                 tr_exec_ptr(ex, n->dst));
+    return TRYON_OK;
+}
+
+static tryon_status cpu_reshape(const tr_exec *ex, const tr_node *n) {
+    const tr_tensor *y = &ex->g->tensors[n->dst];
+    memcpy(tr_exec_ptr(ex, n->dst), tr_exec_ptr(ex, n->src[0]), (size_t)tr_tensor_bytes(y));
+    return TRYON_OK;
+}
+
+static tryon_status cpu_demod(const tr_exec *ex, const tr_node *n) {
+    tr_cpu_demod_f32(pool_of(ex), &n->p.demod, tr_exec_f32(ex, n->src[0]),
+                     tr_exec_f32(ex, n->src[1]), tr_exec_ptr(ex, n->dst));
+    return TRYON_OK;
+}
+
+static tryon_status cpu_scale_channels(const tr_exec *ex, const tr_node *n) {
+    tr_scale_channels_args a;
+    a.d = n->p.schan;
+    a.x = tr_exec_f32(ex, n->src[0]);
+    a.scale = tr_exec_f32(ex, n->src[1]);
+    a.add = tr_exec_f32(ex, n->src[2]);
+    a.bias = tr_exec_f32(ex, n->src[3]);
+    a.y = tr_exec_ptr(ex, n->dst);
+    tr_cpu_scale_channels_f32(pool_of(ex), &a);
+    return TRYON_OK;
+}
+
+static tryon_status cpu_noise(const tr_exec *ex, const tr_node *n) {
+    const int32_t *ctl = tr_exec_ptr(ex, n->src[0]);
+    if (ctl[0] < 0 || ctl[0] >= TR_NOISE_COUNT)
+        return TR_FAIL(ex->ctx, TRYON_ERR_INVALID_ARG, "noise: invalid mode %d", ctl[0]);
+    uint64_t seed = (uint64_t)(uint32_t)ctl[1] | (uint64_t)(uint32_t)ctl[2] << 32;
+    tr_cpu_noise_f32(pool_of(ex), &n->p.noise, (tr_noise_mode)ctl[0], seed,
+                     tr_exec_f32(ex, n->src[1]), tr_exec_ptr(ex, n->dst));
+    return TRYON_OK;
+}
+
+static double flops_demod(const tr_graph *g, const tr_node *n) {
+    (void)g;
+    return 3.0 * n->p.demod.n * n->p.demod.c_in * n->p.demod.c_out;
+}
+
 const tr_op_info tr_op_table[TR_OP_COUNT] = {
     [TR_OP_CONV2D] = {"conv2d", cpu_conv2d, NULL, flops_conv2d},
     [TR_OP_CONV_TRANSPOSE2D] = {"conv_transpose2d", cpu_convt, NULL, flops_convt},
@@ -179,4 +253,11 @@ const tr_op_info tr_op_table[TR_OP_COUNT] = {
     [TR_OP_UPFIRDN2D] = {"upfirdn2d", cpu_upfirdn, NULL, NULL},
     [TR_OP_CONCAT] = {"concat", cpu_concat, NULL, NULL},
     [TR_OP_PERMUTE] = {"permute", cpu_permute, NULL, NULL},
+    [TR_OP_NORMALIZE_2ND] = {"normalize_2nd_moment", cpu_normalize_2nd, NULL, NULL},
+    [TR_OP_LERP] = {"lerp", cpu_lerp, NULL, NULL},
+    [TR_OP_SLICE] = {"slice", cpu_slice, NULL, NULL},
+    [TR_OP_RESHAPE] = {"reshape", cpu_reshape, NULL, NULL},
+    [TR_OP_DEMOD] = {"demod_coefs", cpu_demod, NULL, flops_demod},
+    [TR_OP_SCALE_CHANNELS] = {"scale_channels", cpu_scale_channels, NULL, NULL},
+    [TR_OP_NOISE] = {"noise", cpu_noise, NULL, NULL},
 };

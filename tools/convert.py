@@ -8,7 +8,9 @@ Families (one module each, tools/convert_<family>.py):
   cyclegan       CycleGAN ResnetGenerator or fast-neural-style TransformerNet .pth
   stylegan2      stylegan2-ada-pytorch G_ema (.pkl, or .pt/.pth state_dict)
 
-Converters load tensors only (no code from the checkpoint runs), transpose
+Converters load tensors only (no code from the checkpoint runs; the one
+exception is an official StyleGAN2 .pkl, whose unpickling runs the code it
+embeds: convert only pickles you trust, or a state_dict instead), transpose
 layouts once (conv weights become OHWI for NHWC activations), and record the
 family and hyper-parameters in __metadata__ (see weights/README.md).
 Errors print one line naming the offending key or node and exit with 1.

@@ -42,7 +42,7 @@ def write(path, tensors, metadata=None):
     metadata: dict str -> str (numbers are converted with str())."""
     items = []
     for name, a in tensors.items():
-        a = np.ascontiguousarray(a)
+        a = np.asarray(a, order="C")  # ascontiguousarray would turn 0-d scalars into [1]
         dname = _dtype_name(a)
         items.append((name, dname, a.astype(DTYPES[dname], copy=False)))
     items.sort(key=lambda t: (-t[2].dtype.itemsize, t[0]))
