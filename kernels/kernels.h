@@ -63,6 +63,19 @@ typedef enum tr_pad_mode {
     TR_PAD_COUNT
 } tr_pad_mode;
 
+/* How a conv accumulates its taps (always in the order a, b, i):
+ *   F32         acc = acc + x*w in float (two roundings per tap);
+ *   ROUND_ONCE  acc = (float)((double)acc + (double)x*w): the product is exact
+ *               in double and each tap rounds once to float (after a double
+ *               add). This is TF.js's CPU backend exactly (JS numbers summed
+ *               into a Float32Array in the same tap order), so nets ported from
+ *               TF.js reproduce it bit for bit. */
+typedef enum tr_conv_accum {
+    TR_CONV_ACCUM_F32 = 0,
+    TR_CONV_ACCUM_ROUND_ONCE,
+    TR_CONV_ACCUM_COUNT
+} tr_conv_accum;
+
 typedef struct tr_conv2d_desc {
     int32_t n, h, w, c_in;     /* input  (N, H, W, C_in) */
     int32_t oh, ow, c_out;     /* output (N, OH, OW, C_out) */
@@ -74,6 +87,7 @@ typedef struct tr_conv2d_desc {
     tr_pad_mode pad_mode;
     tr_epilogue ep;
     int64_t add_shape[4];      /* shape of `add`, each dim 1 or the output's */
+    tr_conv_accum accum;
 } tr_conv2d_desc;
 
 typedef struct tr_conv2d_args {

@@ -166,6 +166,7 @@ typedef struct tr_conv_opts {
     tr_epilogue ep;
     int32_t bias;              /* tensor ids of optional operands, -1 = none */
     int32_t in_scale, out_scale, add, residual;
+    tr_conv_accum accum;       /* default TR_CONV_ACCUM_F32 */
 } tr_conv_opts;
 
 /* stride 1, dilation 1, no padding, groups 1, zeros padding, no epilogue and

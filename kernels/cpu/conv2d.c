@@ -5,7 +5,9 @@
  * Out-of-image taps read 0 (zeros), the mirror image without the edge
  * (reflect) or the edge (replicate); padding is index arithmetic, never a
  * padded copy. Parallel over output rows; each output sums its taps in the
- * fixed order (a, b, i), so results do not depend on the thread count.
+ * fixed order (a, b, i), so results do not depend on the thread count. Taps
+ * accumulate in float (two roundings each) or, with TR_CONV_ACCUM_ROUND_ONCE,
+ * through a double add rounded once to float per tap (TF.js CPU, bitwise).
  * Tests: tests/test_kernels_conv.c. */
 #include <string.h>
 
@@ -75,7 +77,13 @@ static void conv_rows(void *arg, int64_t row_begin, int64_t row_end) {
                         if (ix < 0) continue;
                         const float *xp = xs + ((int64_t)iy * d->w + ix) * d->c_in + g * cig;
                         const float *wp = wo + ((int64_t)ky * d->kw + kx) * cig;
-                        if (scale) {
+                        if (d->accum == TR_CONV_ACCUM_ROUND_ONCE) {
+                            const float *sp = scale ? scale + g * cig : NULL;
+                            for (int32_t i = 0; i < cig; i++) {
+                                float xv = sp ? xp[i] * sp[i] : xp[i];
+                                acc = (float)((double)acc + (double)xv * wp[i]);
+                            }
+                        } else if (scale) {
                             const float *sp = scale + g * cig;
                             for (int32_t i = 0; i < cig; i++) acc += xp[i] * sp[i] * wp[i];
                         } else {
