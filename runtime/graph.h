@@ -61,6 +61,7 @@ typedef enum tr_op {
     TR_OP_UPFIRDN2D,
     TR_OP_CONCAT,
     TR_OP_PERMUTE,
+    TR_OP_POSENET_DECODE,
     TR_OP_COUNT
 } tr_op;
 
@@ -77,6 +78,7 @@ typedef union tr_params {
     tr_upfirdn2d_desc upfirdn;
     struct { int32_t axis; } concat;
     struct { int32_t perm[4]; } permute;
+    tr_posenet_decode_desc pose;
 } tr_params;
 
 typedef struct tr_node {
@@ -154,6 +156,13 @@ static inline tr_tensor *tr_graph_t(tr_graph *g, int32_t id) { return &g->tensor
 /* Host pointer of a constant/extern tensor's data (NULL for arena tensors). */
 const void *tr_graph_const_data(const tr_graph *g, int32_t t);
 
+/* Appends a node whose output is a fresh arena tensor (dtype, shape) and
+ * returns that tensor's id: for builders in other files (runtime/build_<x>.c),
+ * which check their operands first. */
+int32_t tr_graph_add_node(tr_graph *g, tr_op op, const int32_t *src, int32_t n_src,
+                          tryon_dtype dtype, int32_t ndim, const int64_t *shape,
+                          const tr_params *p);
+
 /* ---- builders (return the output tensor id, or -1 on error) ------------ */
 
 typedef struct tr_conv_opts {
@@ -218,6 +227,12 @@ int32_t tr_upfirdn2d(tr_graph *g, int32_t x, int32_t f, const tr_upfirdn_opts *o
 int32_t tr_concat(tr_graph *g, int32_t n, const int32_t *xs, int32_t axis);
 /* 4-D transpose: y.shape[i] = x.shape[perm[i]]. */
 int32_t tr_permute(tr_graph *g, int32_t x, const int32_t perm[4]);
+
+/* PoseNet decoding (kernels.h): scores (N,H,W,17), offsets (N,H,W,34), and for
+ * multi-pose fwd/bwd displacements (N,H,W,32) (-1 when single) -> poses
+ * (N, P, 18, 3). d's n, h, w are taken from the operands. runtime/build_posenet.c. */
+int32_t tr_posenet_decode(tr_graph *g, int32_t scores, int32_t offsets, int32_t disp_fwd,
+                          int32_t disp_bwd, const tr_posenet_decode_desc *d);
 
 /* ---- planning and execution -------------------------------------------- */
 
