@@ -15,11 +15,11 @@
 static void help(FILE *out) {
     fprintf(out,
             "usage: tryon pose -w WEIGHTS -i INPUT [options]\n\n"
-            "Finds body keypoints (the 17 COCO parts) with PoseNet, MobileNetV1, exactly as\n"
-            "tfjs-models' posenet 2.x: the image is zero-padded to the network's aspect\n"
-            "ratio, resized bilinearly (TF legacy mapping) to the input size recorded in\n"
-            "the weights, scaled to x/127.5 - 1, run through the network, and decoded;\n"
-            "keypoints are reported in pixels of the input image.\n\n"
+            "Finds body keypoints (the 17 COCO parts) with PoseNet (MobileNetV1) as\n"
+            "tfjs-models' posenet 2.x does: the image is zero-padded to the network's\n"
+            "aspect ratio, resized bilinearly (TF legacy mapping) to the input size\n"
+            "recorded in the weights, scaled to x/127.5 - 1, run through the network, and\n"
+            "decoded; keypoints are reported in pixels of the input image.\n\n"
             "  -w, --weights FILE   PoseNet weights (.safetensors from `make weights` or\n"
             "                       tools/convert.py posenet-tfjs)\n"
             "  -i, --input FILE     a PNG of any size (gray, RGB or RGBA; alpha is ignored),\n"
