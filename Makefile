@@ -84,7 +84,7 @@ BENCH_OBJ := $(BENCH_SRC:%.c=$(BUILD)/%.o)
 BENCH  := $(BUILD)/tryon-bench
 
 .PHONY: bench all lib cli tests test test-cpu test-gpu test-cli cuda-check install uninstall clean \
-        format format-check help ref
+        format format-check help ref weights
 .DEFAULT_GOAL := all
 
 all: lib cli tests $(BENCH)
@@ -139,9 +139,20 @@ endif
 	@touch $@
 ref: $(REF_DIR)/.stamp
 
+# PoseNet references from TF.js itself (node; `npm ci` in tests/ref when its
+# node_modules is missing): tests/ref/posenet_ref.sh. Skips cleanly offline.
+DATA_DIR := $(if $(TRYON_DATA),$(TRYON_DATA),../shared/data)
+POSENET_REF := $(REF_DIR)/posenet/.done
+# A missing tests/ref/node_modules forces a rerun, which runs npm ci.
+POSENET_REF_FORCE := $(if $(wildcard tests/ref/node_modules/@tensorflow/tfjs/package.json),,posenet-ref-force)
+$(POSENET_REF): tests/ref/posenet_ref.sh tests/ref/tfjs_posenet.js tests/ref/package-lock.json \
+                tools/convert_posenet.py $(POSENET_REF_FORCE)
+	@sh tests/ref/posenet_ref.sh $(REF_DIR)/posenet $(PYTHON) $(DATA_DIR)
+.PHONY: posenet-ref-force
+
 test: test-cpu test-cli test-gpu
 
-test-cpu: $(TEST_BINS) $(REF_DIR)/.stamp $(CLI)
+test-cpu: $(TEST_BINS) $(REF_DIR)/.stamp $(POSENET_REF) $(CLI)
 	@fail=0; for t in $(TEST_BINS); do \
 	  TRYON_REF_DIR=$(REF_DIR) TRYON_TORCH=$(TORCH) CK_FORK=yes $$t || fail=1; done; \
 	  test $$fail = 0 || { echo "FAILED: CPU test suites" >&2; exit 1; }
@@ -153,6 +164,12 @@ test-gpu: $(GPU_TEST_BINS)
 
 test-cli: $(CLI)
 	@TRYON=$(CLI) BUILD=$(BUILD) sh tests/cli_errors.sh
+	@TRYON=$(CLI) BUILD=$(BUILD) PYTHON=$(PYTHON) sh tests/cli_pose.sh
+
+# --- weights (git-ignored; never committed) -------------------------------------
+weights: weights/posenet.safetensors
+weights/posenet.safetensors: tools/fetch_posenet.sh tools/convert_posenet.py
+	@sh tools/fetch_posenet.sh $(PYTHON) $(DATA_DIR)
 
 # --- benchmarks ----------------------------------------------------------------
 BENCH_ARGS ?=
@@ -206,6 +223,7 @@ help:
 	@echo "make test SAN=address,undefined   the same under sanitizers"
 	@echo "make CUDA=0 test  CPU-only build and tests"
 	@echo "make cuda-check   compile every .cu for sm_80 and sm_90a, warnings as errors"
+	@echo "make weights      fetch and convert weights/posenet.safetensors"
 	@echo "make install PREFIX=/usr/local"
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(TEST_UTIL_OBJ:.o=.d) \

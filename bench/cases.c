@@ -1,10 +1,11 @@
 /* cases.c — the list of benchmark cases (one line per case). */
 #include "bench.h"
 
+extern const bench_case bench_posenet_385;
 extern const bench_case bench_stylegan2_f256;
 
 const bench_case *const bench_cases[] = {
-    NULL, /* keeps the array non-empty before any case exists */
+    &bench_posenet_385,
     &bench_stylegan2_f256,
 };
 const int bench_n_cases = (int)(sizeof bench_cases / sizeof bench_cases[0]);

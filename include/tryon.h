@@ -290,6 +290,91 @@ tryon_status tryon_stylegan2_set_noise(tryon_model *m, tryon_stylegan2_noise mod
  * generate.py --seeds=seed. out holds z_dim doubles; convert to float for "z". */
 void tryon_stylegan2_seed_z(uint32_t seed, int32_t z_dim, double *out);
 
+/* ------------------------------------------------------------------------ */
+/* PoseNet: body keypoints (MobileNetV1 PoseNet, tfjs-models posenet 2.x)    */
+/*                                                                           */
+/* The model's graph holds everything from the 8-bit RGB image to the poses:
+ * tfjs-models' padAndResizeTo (zero-pad the image to the network's aspect
+ * ratio, equal amounts on both sides, then bilinear resize with TF's legacy
+ * mapping, align_corners = half_pixel_centers = false), x/127.5 - 1, the
+ * MobileNetV1 backbone with TF 'SAME' padding, the four heads, sigmoid of the
+ * heatmap, and the decoder (decodeSinglePose or decodeMultiplePoses), with
+ * keypoints mapped back to image pixels as scaleAndFlipPoses does (no flip).
+ * Weights: `tools/convert.py posenet-tfjs` or `make weights`
+ * (weights/README.md, PoseNet section). */
+
+#define TRYON_POSENET_KEYPOINTS 17
+
+typedef enum tryon_posenet_input {
+    TRYON_POSENET_INPUT_IMAGE = 0, /* U8 (1, image_height, image_width, 3) RGB */
+    TRYON_POSENET_INPUT_TENSOR,    /* F32 (1, input_height, input_width, 3), already x/127.5-1;
+                                      poses are then in pixels of this tensor */
+} tryon_posenet_input;
+
+typedef struct tryon_posenet_params {
+    tryon_posenet_input input;
+    int32_t image_width, image_height; /* IMAGE: the image size the model is built for */
+    /* Network resolution. 0 = the size recorded in the weights (posenet.input_height/
+     * width), or 257 (tfjs-models' default) when the graph accepts any size. With IMAGE
+     * input a size is rounded down to a valid one, k*output_stride + 1, as tfjs-models'
+     * toValidInputResolution does; a TENSOR input is used at exactly this size. */
+    int32_t input_width, input_height;
+    int32_t multi;             /* 0: single pose (argmax), 1: multiple poses */
+    int32_t max_poses;         /* multi: maximum number of poses (default 5) */
+    float score_threshold;     /* multi: minimum root part score (default 0.5) */
+    float nms_radius;          /* multi: NMS radius in network pixels (default 20) */
+} tryon_posenet_params;
+
+/* Single pose, IMAGE input of size 0x0 (set it), defaults as in tfjs-models. */
+tryon_posenet_params tryon_posenet_params_default(void);
+
+/* Model outputs, in this order (NHWC F32 heads at the network's stride):
+ *   0 heatmap          (1, H, W, 17)  part logits (the TF graph's heatmap_2 output)
+ *   1 heatmap_scores   (1, H, W, 17)  sigmoid(heatmap)
+ *   2 offsets          (1, H, W, 34)  dy of the 17 parts, then dx, in network pixels
+ *   3 displacement_fwd (1, H, W, 32)  dy then dx along the 16 pose-chain edges
+ *   4 displacement_bwd (1, H, W, 32)
+ *   5 poses            (1, P, 18, 3)  P = 1 or max_poses; rows 0..16 keypoint
+ *                      (x, y, score) in image pixels, row 17 (pose score, 1, 0);
+ *                      unused slots are zero (read them with tryon_posenet_poses)
+ *   6 input            (1, R_h, R_w, 3) the preprocessed network input (IMAGE only) */
+enum {
+    TRYON_POSENET_OUT_HEATMAP = 0,
+    TRYON_POSENET_OUT_HEATMAP_SCORES,
+    TRYON_POSENET_OUT_OFFSETS,
+    TRYON_POSENET_OUT_DISPLACEMENT_FWD,
+    TRYON_POSENET_OUT_DISPLACEMENT_BWD,
+    TRYON_POSENET_OUT_POSES,
+    TRYON_POSENET_OUT_INPUT,
+};
+
+/* Builds the model. The weights must be a posenet file (tryon.family); another
+ * family is TRYON_ERR_FORMAT with a message naming both. w must outlive the model.
+ * Errors: TRYON_ERR_INVALID_ARG (params), TRYON_ERR_FORMAT (weights), TRYON_ERR_LIMIT,
+ * TRYON_ERR_NOMEM, TRYON_ERR_UNSUPPORTED. */
+tryon_status tryon_posenet_load(tryon_ctx *ctx, const tryon_weights *w,
+                                const tryon_posenet_params *params, tryon_model **out);
+
+typedef struct tryon_keypoint {
+    float x, y;                /* image pixels */
+    float score;               /* part score (sigmoid of the heatmap) */
+} tryon_keypoint;
+
+typedef struct tryon_pose {
+    float score;               /* pose score as tfjs-models computes it */
+    tryon_keypoint keypoints[TRYON_POSENET_KEYPOINTS];
+} tryon_pose;
+
+/* Copies up to cap poses of the last run into out (in decoding order) and sets
+ * *n_poses to how many were found. Errors: TRYON_ERR_INVALID_ARG when m is not
+ * a PoseNet model. */
+tryon_status tryon_posenet_poses(tryon_model *m, tryon_pose *out, int32_t cap,
+                                 int32_t *n_poses);
+
+/* COCO name of keypoint k ("nose", "left_eye", ... "right_ankle"), NULL if out
+ * of range. Static storage. */
+const char *tryon_posenet_keypoint_name(int32_t k);
+
 #ifdef __cplusplus
 }
 #endif

@@ -64,6 +64,19 @@ typedef enum tr_pad_mode {
     TR_PAD_COUNT
 } tr_pad_mode;
 
+/* How a conv accumulates its taps (always in the order a, b, i):
+ *   F32         acc = acc + x*w in float (two roundings per tap);
+ *   ROUND_ONCE  acc = (float)((double)acc + (double)x*w): the product is exact
+ *               in double and each tap rounds once to float (after a double
+ *               add). This is TF.js's CPU backend exactly (JS numbers summed
+ *               into a Float32Array in the same tap order), so nets ported from
+ *               TF.js reproduce it bit for bit. */
+typedef enum tr_conv_accum {
+    TR_CONV_ACCUM_F32 = 0,
+    TR_CONV_ACCUM_ROUND_ONCE,
+    TR_CONV_ACCUM_COUNT
+} tr_conv_accum;
+
 typedef struct tr_conv2d_desc {
     int32_t n, h, w, c_in;     /* input  (N, H, W, C_in) */
     int32_t oh, ow, c_out;     /* output (N, OH, OW, C_out) */
@@ -75,6 +88,7 @@ typedef struct tr_conv2d_desc {
     tr_pad_mode pad_mode;
     tr_epilogue ep;
     int64_t add_shape[4];      /* shape of `add`, each dim 1 or the output's */
+    tr_conv_accum accum;
 } tr_conv2d_desc;
 
 typedef struct tr_conv2d_args {
@@ -259,6 +273,51 @@ void tr_cpu_concat(tr_pool *pool, int32_t n_inputs, const void *const *inputs,
 /* y = transpose(x, perm) for 4-D x: y.shape[i] = x.shape[perm[i]]. */
 void tr_cpu_permute(tr_pool *pool, const void *x, const int64_t x_shape[4], const int32_t perm[4],
                     size_t elem_size, void *y);
+
+/* ------------------------------------------------------------------------ */
+/* PoseNet decoding (tfjs-models posenet 2.x, NETS.md 3.6-3.7), one image at  */
+/* a time, sequential and deterministic. Heads are NHWC with K = 17 parts and */
+/* E = 16 edges: scores (sigmoid heatmap) K channels, offsets 2K (all dy then */
+/* all dx), displacements 2E (dy then dx per edge of the pose chain).         */
+/*   single: per part the first argmax of its score map, position             */
+/*           (y*OS + dy, x*OS + dx) in float32 as tf.add does; pose score is  */
+/*           the mean part score (decodeSinglePose).                          */
+/*   multi:  decodeMultiplePoses: local-maximum root candidates at or above  */
+/*           the threshold in tfjs-models' max-heap order, part-based NMS,    */
+/*           displacement-guided traversal along the tree, instance score of  */
+/*           the parts outside every earlier pose's NMS disk / K; in doubles. */
+/* Then image = position * scale + offset (scaleAndFlipPoses, no flip).       */
+/* Output (N, P, K+1, 3): rows 0..K-1 keypoint (x, y, score) in image pixels, */
+/* row K = (pose score, 1, 0); slots without a pose are all zero.            */
+
+#define TR_POSENET_KEYPOINTS 17
+#define TR_POSENET_EDGES 16
+
+typedef struct tr_posenet_decode_desc {
+    int32_t n, h, w;           /* heads (N, H, W, C) */
+    int32_t output_stride;
+    int32_t multi;             /* 0: single pose, 1: multiple poses */
+    int32_t max_poses;         /* output slots P (1 when single) */
+    int32_t local_max_radius;  /* multi: root window half-size (tfjs-models: 1) */
+    int32_t refine_steps;      /* multi: offset refinement steps (tfjs-models: 2) */
+    double score_threshold;    /* multi: minimum root part score */
+    double nms_radius;         /* multi: pixels at network resolution */
+    double scale_y, scale_x;   /* network resolution -> image pixels */
+    double offset_y, offset_x;
+} tr_posenet_decode_desc;
+
+typedef struct tr_posenet_decode_args {
+    tr_posenet_decode_desc d;
+    const float *scores;       /* (N, H, W, K) */
+    const float *offsets;      /* (N, H, W, 2K) */
+    const float *disp_fwd;     /* (N, H, W, 2E); unused when single */
+    const float *disp_bwd;     /* (N, H, W, 2E); unused when single */
+    void *ws;                  /* tr_posenet_decode_ws_bytes(&d) bytes, 8-aligned */
+    float *poses;              /* (N, P, K+1, 3) */
+} tr_posenet_decode_args;
+
+int64_t tr_posenet_decode_ws_bytes(const tr_posenet_decode_desc *d);
+void tr_cpu_posenet_decode(tr_pool *pool, const tr_posenet_decode_args *a);
 
 /* ------------------------------------------------------------------------ */
 /* CUDA launchers. Without CUDA they are inline stubs reporting no device.    */

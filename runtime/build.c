@@ -129,6 +129,12 @@ static int32_t add_node(tr_graph *g, tr_op op, const int32_t *src, int32_t n_src
     return dst;
 }
 
+int32_t tr_graph_add_node(tr_graph *g, tr_op op, const int32_t *src, int32_t n_src,
+                          tryon_dtype dtype, int32_t ndim, const int64_t *shape,
+                          const tr_params *p) {
+    return add_node(g, op, src, n_src, dtype, ndim, shape, p);
+}
+
 int32_t tr_conv2d(tr_graph *g, int32_t x, int32_t w, const tr_conv_opts *o) {
     const char *op = "conv2d";
     if (!check_operand(g, op, "input", x, 0, TRYON_DTYPE_F32, 4) ||
@@ -153,6 +159,8 @@ int32_t tr_conv2d(tr_graph *g, int32_t x, int32_t w, const tr_conv_opts *o) {
         return FAIL("%s: stride and dilation must be >= 1", op);
     if (o->pad_mode < 0 || o->pad_mode >= TR_PAD_COUNT)
         return FAIL("%s: invalid padding mode", op);
+    if (o->accum < 0 || o->accum >= TR_CONV_ACCUM_COUNT)
+        return FAIL("%s: invalid accumulation mode", op);
     if (!fits_i32(g, op, 4, xs) || !fits_i32(g, op, 4, ws)) return -1;
     d.n = (int32_t)xs[0], d.h = (int32_t)xs[1], d.w = (int32_t)xs[2], d.c_in = (int32_t)xs[3];
     d.c_out = (int32_t)ws[0], d.kh = (int32_t)ws[1], d.kw = (int32_t)ws[2];
@@ -161,6 +169,7 @@ int32_t tr_conv2d(tr_graph *g, int32_t x, int32_t w, const tr_conv_opts *o) {
     d.groups = o->groups;
     d.pad_mode = o->pad_mode;
     d.ep = o->ep;
+    d.accum = o->accum;
     int32_t pt = o->pad_top, pb = o->pad_bottom, pl = o->pad_left, pr = o->pad_right;
     if (o->tf_same) {
         tr_tf_same_pad(d.h, d.kh, d.stride_h, d.dil_h, &pt, &pb, &d.oh);
@@ -472,12 +481,4 @@ int32_t tr_permute(tr_graph *g, int32_t x, const int32_t perm[4]) {
     memset(&p, 0, sizeof p);
     memcpy(p.permute.perm, perm, sizeof p.permute.perm);
     return add_node(g, TR_OP_PERMUTE, &x, 1, t->dtype, 4, ys, &p);
-}
-
-/* Exported for builders in other files (runtime/build_<x>.c): appends a node
- * whose operands the caller has already checked. */
-int32_t tr_graph_add_node(tr_graph *g, tr_op op, const int32_t *src, int32_t n_src,
-                          tryon_dtype dtype, int32_t ndim, const int64_t *shape,
-                          const tr_params *p) {
-    return add_node(g, op, src, n_src, dtype, ndim, shape, p);
 }

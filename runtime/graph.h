@@ -68,6 +68,7 @@ typedef enum tr_op {
     TR_OP_DEMOD,
     TR_OP_SCALE_CHANNELS,
     TR_OP_NOISE,
+    TR_OP_POSENET_DECODE,
     TR_OP_COUNT
 } tr_op;
 
@@ -89,6 +90,7 @@ typedef union tr_params {
     tr_demod_desc demod;
     tr_scale_channels_desc schan;
     tr_noise_desc noise;
+    tr_posenet_decode_desc pose;
 } tr_params;
 
 typedef struct tr_node {
@@ -166,6 +168,13 @@ static inline tr_tensor *tr_graph_t(tr_graph *g, int32_t id) { return &g->tensor
 /* Host pointer of a constant/extern tensor's data (NULL for arena tensors). */
 const void *tr_graph_const_data(const tr_graph *g, int32_t t);
 
+/* Appends a node whose output is a fresh arena tensor (dtype, shape) and
+ * returns that tensor's id: for builders in other files (runtime/build_<x>.c),
+ * which check their operands first. */
+int32_t tr_graph_add_node(tr_graph *g, tr_op op, const int32_t *src, int32_t n_src,
+                          tryon_dtype dtype, int32_t ndim, const int64_t *shape,
+                          const tr_params *p);
+
 /* ---- builders (return the output tensor id, or -1 on error) ------------ */
 
 typedef struct tr_conv_opts {
@@ -178,6 +187,7 @@ typedef struct tr_conv_opts {
     tr_epilogue ep;
     int32_t bias;              /* tensor ids of optional operands, -1 = none */
     int32_t in_scale, out_scale, add, residual;
+    tr_conv_accum accum;       /* default TR_CONV_ACCUM_F32 */
 } tr_conv_opts;
 
 /* stride 1, dilation 1, no padding, groups 1, zeros padding, no epilogue and
@@ -230,13 +240,6 @@ int32_t tr_concat(tr_graph *g, int32_t n, const int32_t *xs, int32_t axis);
 /* 4-D transpose: y.shape[i] = x.shape[perm[i]]. */
 int32_t tr_permute(tr_graph *g, int32_t x, const int32_t perm[4]);
 
-/* Appends a node with a fresh output tensor of the given dtype and shape
- * (operands already checked by the caller); returns the output id or -1.
- * For builders living outside runtime/build.c. */
-int32_t tr_graph_add_node(tr_graph *g, tr_op op, const int32_t *src, int32_t n_src,
-                          tryon_dtype dtype, int32_t ndim, const int64_t *shape,
-                          const tr_params *p);
-
 /* ---- StyleGAN2 support builders (runtime/build_stylegan2.c) -------------- */
 
 /* x * rsqrt(mean(x^2 over the last axis) + eps), any rank. */
@@ -257,6 +260,11 @@ int32_t tr_scale_channels(tr_graph *g, int32_t x, int32_t scale, int32_t add, in
  * {mode, seed low 32 bits, seed high 32 bits, unused}; nconst (1,H,W,1) or -1. */
 int32_t tr_noise(tr_graph *g, int32_t ctl, int32_t nconst, int32_t n, int32_t h, int32_t w,
                  int32_t stream, float strength);
+/* PoseNet decoding (kernels.h): scores (N,H,W,17), offsets (N,H,W,34), and for
+ * multi-pose fwd/bwd displacements (N,H,W,32) (-1 when single) -> poses
+ * (N, P, 18, 3). d's n, h, w are taken from the operands. runtime/build_posenet.c. */
+int32_t tr_posenet_decode(tr_graph *g, int32_t scores, int32_t offsets, int32_t disp_fwd,
+                          int32_t disp_bwd, const tr_posenet_decode_desc *d);
 
 /* ---- planning and execution -------------------------------------------- */
 

@@ -147,6 +147,19 @@ static tryon_status cpu_permute(const tr_exec *ex, const tr_node *n) {
     return TRYON_OK;
 }
 
+static tryon_status cpu_posenet_decode(const tr_exec *ex, const tr_node *n) {
+    tr_posenet_decode_args a;
+    a.d = n->p.pose;
+    a.scores = tr_exec_f32(ex, n->src[0]);
+    a.offsets = tr_exec_f32(ex, n->src[1]);
+    a.disp_fwd = tr_exec_f32(ex, n->src[2]);
+    a.disp_bwd = tr_exec_f32(ex, n->src[3]);
+    a.ws = ex->arena + n->ws_offset;
+    a.poses = tr_exec_ptr(ex, n->dst);
+    tr_cpu_posenet_decode(pool_of(ex), &a);
+    return TRYON_OK;
+}
+
 /* FLOPs count a multiply-add as 2. */
 static double flops_conv2d(const tr_graph *g, const tr_node *n) {
     const tr_conv2d_desc *d = &n->p.conv;
@@ -260,4 +273,5 @@ const tr_op_info tr_op_table[TR_OP_COUNT] = {
     [TR_OP_DEMOD] = {"demod_coefs", cpu_demod, NULL, flops_demod},
     [TR_OP_SCALE_CHANNELS] = {"scale_channels", cpu_scale_channels, NULL, NULL},
     [TR_OP_NOISE] = {"noise", cpu_noise, NULL, NULL},
+    [TR_OP_POSENET_DECODE] = {"posenet_decode", cpu_posenet_decode, NULL, NULL},
 };

@@ -91,10 +91,12 @@ static int pinned(const tr_tensor *t) {
     return (t->flags & (TR_TENSOR_INPUT | TR_TENSOR_OUTPUT)) != 0;
 }
 
-/* Per-op workspace. Today only instance norm keeps (mean, rstd) per (n, c). */
+/* Per-op workspace: instance norm keeps (mean, rstd) per (n, c); PoseNet's
+ * multi-pose decoder its candidate heap and decoded keypoints. */
 static int64_t workspace_bytes(const tr_graph *g, const tr_node *n) {
     (void)g;
     if (n->op == TR_OP_INSTANCE_NORM) return (int64_t)n->p.inorm.n * n->p.inorm.c * 2 * 8;
+    if (n->op == TR_OP_POSENET_DECODE) return tr_posenet_decode_ws_bytes(&n->p.pose);
     return 0;
 }
 

@@ -88,5 +88,6 @@ cli_file_kind cli_output_kind(const char *path);
 /* Subcommands (one file each). */
 extern const cli_cmd cli_cmd_info;
 extern const cli_cmd cli_cmd_generate;
+extern const cli_cmd cli_cmd_pose;
 
 #endif /* TRYON_CLI_H */

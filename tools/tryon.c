@@ -7,6 +7,7 @@
 static const cli_cmd *const commands[] = {
     &cli_cmd_info,
     &cli_cmd_generate,
+    &cli_cmd_pose,
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

@@ -18,8 +18,9 @@ static inline float tr_epilogue_apply(const tr_epilogue *e, float v) {
     case TR_ACT_RELU6: v = v < 0.0f ? 0.0f : (v > 6.0f ? 6.0f : v); break;
     case TR_ACT_LRELU: v = v < 0.0f ? v * e->alpha : v; break;
     case TR_ACT_TANH: v = tanhf(v); break;
-    /* 1/(1+exp(-v)) overflows gracefully: exp(-v) = inf gives 0. */
-    case TR_ACT_SIGMOID: v = 1.0f / (1.0f + expf(-v)); break;
+    /* 1/(1+exp(-v)) overflows gracefully: exp(-v) = inf gives 0. In double,
+     * rounded once: within half an ulp, and TF.js's value bit for bit. */
+    case TR_ACT_SIGMOID: v = (float)(1.0 / (1.0 + exp(-(double)v))); break;
     case TR_ACT_COUNT: break;
     }
     v *= e->gain;

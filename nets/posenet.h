@@ -1,0 +1,21 @@
+/* posenet.h — PoseNet pieces shared by the net builder (nets/posenet.c), the
+ * CLI (tools/cmd_pose.c) and the tests; the public API is in include/tryon.h.
+ *
+ * Keypoints are COCO's 17 in tfjs-models' order (tryon_posenet_keypoint_name).
+ * The decoder's pose chain lives with the kernel (kernels/cpu/posenet_decode.c);
+ * this is the drawing skeleton, tfjs-models' connectedPartNames. */
+#ifndef TR_POSENET_H
+#define TR_POSENET_H
+
+#include "graph.h"
+
+#define TR_POSENET_N_BONES 12
+
+/* Pairs of keypoint ids joined when drawing a pose (keypoints.ts
+ * connectedPartNames): limbs, shoulders and hips. */
+static const int8_t tr_posenet_bones[TR_POSENET_N_BONES][2] = {
+    {11, 5}, {7, 5}, {7, 9}, {11, 13}, {13, 15}, {12, 6},
+    {8, 6},  {8, 10}, {12, 14}, {14, 16}, {5, 6}, {11, 12},
+};
+
+#endif /* TR_POSENET_H */
