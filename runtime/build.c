@@ -129,6 +129,12 @@ static int32_t add_node(tr_graph *g, tr_op op, const int32_t *src, int32_t n_src
     return dst;
 }
 
+int32_t tr_graph_add_node(tr_graph *g, tr_op op, const int32_t *src, int32_t n_src,
+                          tryon_dtype dtype, int32_t ndim, const int64_t *shape,
+                          const tr_params *p) {
+    return add_node(g, op, src, n_src, dtype, ndim, shape, p);
+}
+
 int32_t tr_conv2d(tr_graph *g, int32_t x, int32_t w, const tr_conv_opts *o) {
     const char *op = "conv2d";
     if (!check_operand(g, op, "input", x, 0, TRYON_DTYPE_F32, 4) ||

@@ -154,6 +154,13 @@ static inline tr_tensor *tr_graph_t(tr_graph *g, int32_t id) { return &g->tensor
 /* Host pointer of a constant/extern tensor's data (NULL for arena tensors). */
 const void *tr_graph_const_data(const tr_graph *g, int32_t t);
 
+/* Appends a node whose output is a fresh arena tensor (dtype, shape) and
+ * returns that tensor's id: for builders in other files (runtime/build_<x>.c),
+ * which check their operands first. */
+int32_t tr_graph_add_node(tr_graph *g, tr_op op, const int32_t *src, int32_t n_src,
+                          tryon_dtype dtype, int32_t ndim, const int64_t *shape,
+                          const tr_params *p);
+
 /* ---- builders (return the output tensor id, or -1 on error) ------------ */
 
 typedef struct tr_conv_opts {
