@@ -53,8 +53,8 @@ static int batch_dim(tr_graph *g, const char *op, const char *what, int32_t t, i
         if (batched) *batched = b == n; /* with n == 1 either reading is the same */
         return 1;
     }
-    FAIL("%s: %s '%s' has batch %lld, expected %lld%s", op, what, g->tensors[t].name,
-         (long long)b, (long long)n, allow_one ? " or 1" : "");
+    FAIL("%s: %s '%s' has batch %lld, expected %lld%s", op, what, g->tensors[t].name, (long long)b,
+         (long long)n, allow_one ? " or 1" : "");
     return 0;
 }
 
@@ -64,16 +64,15 @@ static int image_size(tr_graph *g, const char *op, int32_t h, int32_t w) {
     return 0;
 }
 
-int32_t tr_grid_sample(tr_graph *g, int32_t x, int32_t grid, tr_sample_mode mode,
-                       tr_sample_pad pad, int32_t align_corners) {
+int32_t tr_grid_sample(tr_graph *g, int32_t x, int32_t grid, tr_sample_mode mode, tr_sample_pad pad,
+                       int32_t align_corners) {
     const char *op = "grid_sample";
     if (!operand(g, op, "input", x, TRYON_DTYPE_F32, 4) ||
         !operand(g, op, "grid", grid, TRYON_DTYPE_F32, 4) || !last_dim(g, op, "grid", grid, 2) ||
         !batch_dim(g, op, "grid", grid, shape_of(g, x)[0], 0, NULL))
         return -1;
     if (mode < 0 || mode >= TR_SAMPLE_MODE_COUNT) return FAIL("%s: invalid mode %d", op, mode);
-    if (pad < 0 || pad >= TR_SAMPLE_PAD_COUNT)
-        return FAIL("%s: invalid padding mode %d", op, pad);
+    if (pad < 0 || pad >= TR_SAMPLE_PAD_COUNT) return FAIL("%s: invalid padding mode %d", op, pad);
     const int64_t *xs = shape_of(g, x), *gs = shape_of(g, grid);
     tr_params p;
     memset(&p, 0, sizeof p);

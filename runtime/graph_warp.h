@@ -17,16 +17,16 @@
 
 /* F.grid_sample: x (N, H, W, C), grid (N, OH, OW, 2) with (x, y) pairs ->
  * (N, OH, OW, C). */
-int32_t tr_grid_sample(tr_graph *g, int32_t x, int32_t grid, tr_sample_mode mode,
-                       tr_sample_pad pad, int32_t align_corners);
+int32_t tr_grid_sample(tr_graph *g, int32_t x, int32_t grid, tr_sample_mode mode, tr_sample_pad pad,
+                       int32_t align_corners);
 
 /* F.affine_grid: theta (N, 2, 3) -> grid (N, h, w, 2). */
 int32_t tr_affine_grid(tr_graph *g, int32_t theta, int32_t h, int32_t w, int32_t align_corners);
 
 typedef struct tr_tps_opts {
-    float lambda;              /* 0..1e6: K + lambda*I smoothing, 0 interpolates */
-    int32_t mask;              /* (N, K) tensor or -1: point k is used iff */
-    float mask_threshold;      /* mask[n, k] > mask_threshold (e.g. keypoint scores) */
+    float lambda;         /* 0..1e6: K + lambda*I smoothing, 0 interpolates */
+    int32_t mask;         /* (N, K) tensor or -1: point k is used iff */
+    float mask_threshold; /* mask[n, k] > mask_threshold (e.g. keypoint scores) */
 } tr_tps_opts;
 
 /* lambda 0, no mask. */

@@ -22,8 +22,8 @@ static int load_ref(tryon_ctx *ctx, const char *name, tryon_array *a) {
 
 static void report(const char *what, const tu_cmp *c) {
     if (getenv("TRYON_TEST_VERBOSE"))
-        fprintf(stderr, "%s: max_abs %.3g max_rel %.3g over %lld\n", what, c->max_abs,
-                c->max_rel, (long long)c->n);
+        fprintf(stderr, "%s: max_abs %.3g max_rel %.3g over %lld\n", what, c->max_abs, c->max_rel,
+                (long long)c->n);
 }
 
 /* Every mode x padding x align_corners on one fixture set, as one graph with
@@ -116,7 +116,8 @@ START_TEST(affine_grid_matches_torch) {
             snprintf(name, sizeof name, "affine_%dx%d_%d", sizes[s][0], sizes[s][1], ac);
             tryon_array ref;
             load_ref(lctx, name, &ref);
-            tu_cmp c = tu_compare(wu_out(&r, out, NULL), ref.data, tryon_array_numel(&ref), 1e-6, 0);
+            tu_cmp c =
+                tu_compare(wu_out(&r, out, NULL), ref.data, tryon_array_numel(&ref), 1e-6, 0);
             report(name, &c);
             TU_ASSERT_CMP(c, 4, ref.shape, name);
             tryon_array_free(&ref);
@@ -142,7 +143,7 @@ END_TEST
  * 0.05 per pixel, so 1e-5 * 127.5 * 0.05 + 1e-6 (bilinear rounding) < 8e-5. */
 START_TEST(tps_matches_cpvton_reference) {
     tryon_ctx *lctx = tu_ctx(1);
-    tryon_array ctrl, values, g64, g32, image, warped;
+    tryon_array ctrl, values, g64, g32, image, warped, coef64;
     if (!load_ref(lctx, "tps_ctrl", &ctrl)) {
         tu_skip("TPS vs PyTorch", "TORCH=0");
         tryon_ctx_free(lctx);
@@ -153,6 +154,7 @@ START_TEST(tps_matches_cpvton_reference) {
     load_ref(lctx, "tps_grid32", &g32);
     load_ref(lctx, "tps_image", &image);
     load_ref(lctx, "tps_warped", &warped);
+    load_ref(lctx, "tps_coef64", &coef64);
     wu_run r;
     wu_begin(&r, 2);
     int32_t c = wu_input_arr(&r, "ctrl", &ctrl), v = wu_input_arr(&r, "values", &values);
@@ -161,10 +163,17 @@ START_TEST(tps_matches_cpvton_reference) {
     int32_t coef = tr_tps_fit(r.g, c, v, &o);
     int32_t grid = tr_tps_grid(r.g, c, coef, 256, 192, 1);
     tr_graph_output(r.g, grid, "grid");
-    tr_graph_output(r.g,
-                    tr_grid_sample(r.g, img, grid, TR_SAMPLE_BILINEAR, TR_SAMPLE_PAD_BORDER, 1),
-                    "warped");
+    tr_graph_output(
+        r.g, tr_grid_sample(r.g, img, grid, TR_SAMPLE_BILINEAR, TR_SAMPLE_PAD_BORDER, 1), "warped");
+    tr_graph_output(r.g, coef, "coef");
     wu_exec(&r);
+    /* The coefficients themselves (kernels.h layout): f32 rounding of values
+     * <= ~2 (1.2e-7) plus the two double solves' difference (cond(L) ~ 1e3
+     * times 1e-16): 1e-6. They pin down the kernel's scale, which the grid
+     * alone does not (U scaled by c gives w / c and the same f). */
+    tu_cmp cc = tu_compare(wu_out(&r, 2, NULL), coef64.data, tryon_array_numel(&coef64), 1e-6, 0);
+    report("tps coefficients vs float64", &cc);
+    TU_ASSERT_CMP(cc, 3, coef64.shape, "tps coefficients vs float64");
     const float *y = wu_out(&r, 0, NULL);
     int64_t n = tryon_array_numel(&g64);
     tu_cmp c64 = tu_compare(y, g64.data, n, 1e-5, 0);
@@ -177,7 +186,7 @@ START_TEST(tps_matches_cpvton_reference) {
     report("tps warped image", &cw);
     TU_ASSERT_CMP(cw, 4, warped.shape, "tps warped image");
     wu_end(&r);
-    tryon_array *all[] = {&ctrl, &values, &g64, &g32, &image, &warped};
+    tryon_array *all[] = {&ctrl, &values, &g64, &g32, &image, &warped, &coef64};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) tryon_array_free(all[i]);
     tryon_ctx_free(lctx);
 }
@@ -208,12 +217,11 @@ START_TEST(tps_random_points_match_float64_solve) {
     tr_graph_output(r.g, tr_tps_grid(r.g, c, coef, 40, 30, 0), "grid");
     tr_graph_output(r.g, tr_tps_transform(r.g, c, coef, p), "moved");
     wu_exec(&r);
-    tu_cmp cg = tu_compare(wu_out(&r, 0, NULL), grid_ref.data, tryon_array_numel(&grid_ref),
-                           1e-5, 0);
+    tu_cmp cg =
+        tu_compare(wu_out(&r, 0, NULL), grid_ref.data, tryon_array_numel(&grid_ref), 1e-5, 0);
     report("tps random grid", &cg);
     TU_ASSERT_CMP(cg, 4, grid_ref.shape, "tps random grid");
-    tu_cmp cp = tu_compare(wu_out(&r, 1, NULL), pts_ref.data, tryon_array_numel(&pts_ref),
-                           1e-5, 0);
+    tu_cmp cp = tu_compare(wu_out(&r, 1, NULL), pts_ref.data, tryon_array_numel(&pts_ref), 1e-5, 0);
     report("tps random points", &cp);
     TU_ASSERT_CMP(cp, 3, pts_ref.shape, "tps random points");
     wu_end(&r);

@@ -211,8 +211,12 @@ START_TEST(affine_grid_matches_definition) {
             for (int n = 0; n < 2; n++)
                 for (int i = 0; i < h; i++)
                     for (int j = 0; j < w; j++) {
-                        double bx = w == 1 ? 0 : ac ? -1 + 2.0 * j / (w - 1) : (2.0 * j + 1) / w - 1;
-                        double by = h == 1 ? 0 : ac ? -1 + 2.0 * i / (h - 1) : (2.0 * i + 1) / h - 1;
+                        double bx = w == 1 ? 0
+                                    : ac   ? -1 + 2.0 * j / (w - 1)
+                                           : (2.0 * j + 1) / w - 1;
+                        double by = h == 1 ? 0
+                                    : ac   ? -1 + 2.0 * i / (h - 1)
+                                           : (2.0 * i + 1) / h - 1;
                         const float *t = theta + 6 * n;
                         const float *o = y + (((int64_t)n * h + i) * w + j) * 2;
                         ck_assert(fabs(o[0] - (t[0] * bx + t[1] * by + t[2])) <= 2.4e-7 * 4);
@@ -239,7 +243,7 @@ static void oracle_fit(const float *c, const float *v, int32_t k, double lambda,
     }
     for (int32_t i = 0; i < k; i++) {
         for (int32_t j = 0; j < k; j++) {
-            double dx = c[2 * i] - c[2 * j], dy = c[2 * i + 1] - c[2 * j + 1];
+            double dx = (double)c[2 * i] - c[2 * j], dy = (double)c[2 * i + 1] - c[2 * j + 1];
             a[i][j] = u_kernel(dx * dx + dy * dy) + (i == j ? lambda : 0);
         }
         double p[3] = {1, c[2 * i], c[2 * i + 1]};
@@ -323,16 +327,24 @@ START_TEST(tps_matches_double_oracle_and_interpolates) {
         tr_tps_opts o = tr_tps_opts_default();
         tps_graph(&r, N, K, ctrl, 1, values, NULL, &o, H, W, ac, ctrl, K, 1);
         const float *grid = wu_out(&r, 0, NULL), *moved = wu_out(&r, 1, NULL);
+        const float *got_coef = wu_out(&r, 2, NULL);
         for (int n = 0; n < N; n++) {
             double coef[(K + 3) * 2], want[2];
             oracle_fit(ctrl + n * K * 2, values + n * K * 2, K, 0, coef);
+            /* Coefficients too (they fix the kernel's scale, which f does not):
+             * f32 rounding relative 6e-8 plus solve differences: 1e-6 * (1 + |c|). */
+            for (int i = 0; i < (K + 3) * 2; i++)
+                ck_assert_msg(fabs(got_coef[n * (K + 3) * 2 + i] - coef[i]) <=
+                                  1e-6 * (1 + fabs(coef[i])),
+                              "coef %d of item %d: %.9g vs %.9g", i, n,
+                              got_coef[n * (K + 3) * 2 + i], coef[i]);
             for (int i = 0; i < H; i++)
                 for (int j = 0; j < W; j++) {
                     oracle_eval(ctrl + n * K * 2, coef, K, base(j, W, ac), base(i, H, ac), want);
                     const float *g = grid + (((int64_t)n * H + i) * W + j) * 2;
                     ck_assert_msg(fabs(g[0] - want[0]) <= 1e-5 && fabs(g[1] - want[1]) <= 1e-5,
-                                  "grid (%d,%d,%d): got (%g,%g) want (%g,%g)", n, i, j, g[0],
-                                  g[1], want[0], want[1]);
+                                  "grid (%d,%d,%d): got (%g,%g) want (%g,%g)", n, i, j, g[0], g[1],
+                                  want[0], want[1]);
                 }
             tu_cmp c = tu_compare(moved + n * K * 2, values + n * K * 2, K * 2, 1e-5, 0);
             TU_ASSERT_CMP(c, 1, NULL, "f(c_k) = v_k");
@@ -434,8 +446,8 @@ START_TEST(tps_mask_and_nan_points_are_left_out) {
     tu_fill_uniform(ctrl, K * 2, &rng, -1, 1);
     for (int i = 0; i < K * 2; i++) values[i] = ctrl[i] + tu_rng_uniform(&rng, -0.2f, 0.2f);
     for (int i = 0; i < K; i++) mask[i] = 0.9f;
-    mask[2] = 0.3f;      /* below the 0.5 threshold */
-    ctrl[2 * 5] = NAN;   /* undetected keypoint */
+    mask[2] = 0.3f;    /* below the 0.5 threshold */
+    ctrl[2 * 5] = NAN; /* undetected keypoint */
     float ctrl6[6 * 2], values6[6 * 2];
     for (int i = 0, o = 0; i < K; i++)
         if (i != 2 && i != 5) {
@@ -475,7 +487,7 @@ START_TEST(tps_singular_configurations_use_the_fallback) {
     /* no usable point */
     {
         float ctrl[3 * 2] = {0, 0, 1, 0, 0, 1}, values[3 * 2] = {5, 5, 6, 6, 7, 7},
-              mask[3] = {0, 0, 0};
+                       mask[3] = {0, 0, 0};
         wu_run r;
         wu_begin(&r, 1);
         tr_tps_opts o = tr_tps_opts_default();
@@ -574,7 +586,8 @@ START_TEST(warp_graph_is_deterministic_and_allocation_free) {
     tu_rng_seed(&rng, 31);
     float ctrl[K * 2], values[2 * K * 2], img[2 * H * W * 3], theta[12];
     tu_fill_uniform(ctrl, K * 2, &rng, -1, 1);
-    for (int i = 0; i < 2 * K * 2; i++) values[i] = ctrl[i % (K * 2)] + tu_rng_uniform(&rng, -.1f, .1f);
+    for (int i = 0; i < 2 * K * 2; i++)
+        values[i] = ctrl[i % (K * 2)] + tu_rng_uniform(&rng, -.1f, .1f);
     tu_fill_uniform(img, 2 * H * W * 3, &rng, 0, 1);
     tu_fill_uniform(theta, 12, &rng, -1, 1);
     float *first = NULL;
@@ -604,8 +617,8 @@ START_TEST(warp_graph_is_deterministic_and_allocation_free) {
             first = malloc(sizeof(float) * (size_t)n_out);
             memcpy(first, y, sizeof(float) * (size_t)n_out);
         } else {
-            ck_assert_msg(memcmp(first, y, sizeof(float) * (size_t)n_out) == 0,
-                          "%d threads differ", threads);
+            ck_assert_msg(memcmp(first, y, sizeof(float) * (size_t)n_out) == 0, "%d threads differ",
+                          threads);
         }
         wu_end(&r);
     }
@@ -654,11 +667,20 @@ START_TEST(warp_builders_reject_bad_operands) {
         int which;
         const char *expect;
     } cases[] = {
-        {0, "last dimension must be 2"}, {1, "has batch 2, expected 1"}, {2, "invalid mode"},
-        {3, "invalid padding"}, {4, "theta must be (N, 2, 3)"}, {5, "at most 64"},
-        {6, "ctrl has 4 points, values 5"}, {7, "lambda must be"}, {8, "mask must be (N, K)"},
-        {9, "expected K+3"}, {10, "output size 0x4"}, {11, "has dtype I32"},
-        {12, "has rank 3, expected 4"}, {13, "ctrl '"},
+        {0, "last dimension must be 2"},
+        {1, "has batch 2, expected 1"},
+        {2, "invalid mode"},
+        {3, "invalid padding"},
+        {4, "theta must be (N, 2, 3)"},
+        {5, "at most 64"},
+        {6, "ctrl has 4 points, values 5"},
+        {7, "lambda must be"},
+        {8, "mask must be (N, K)"},
+        {9, "expected K+3"},
+        {10, "output size 0x4"},
+        {11, "has dtype I32"},
+        {12, "has rank 3, expected 4"},
+        {13, "ctrl '"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         tryon_ctx *ctx = tu_ctx(1);
@@ -672,11 +694,17 @@ START_TEST(warp_builders_reject_bad_operands) {
         tr_tps_opts o = tr_tps_opts_default();
         int32_t rr = 0;
         switch (cases[i].which) {
-        case 0: rr = tr_grid_sample(g, x, tr_graph_input(g, "g", TRYON_DTYPE_F32, 4, g3), 0, 0, 0); break;
-        case 1: rr = tr_grid_sample(g, x, tr_graph_input(g, "g", TRYON_DTYPE_F32, 4, g2b), 0, 0, 0); break;
+        case 0:
+            rr = tr_grid_sample(g, x, tr_graph_input(g, "g", TRYON_DTYPE_F32, 4, g3), 0, 0, 0);
+            break;
+        case 1:
+            rr = tr_grid_sample(g, x, tr_graph_input(g, "g", TRYON_DTYPE_F32, 4, g2b), 0, 0, 0);
+            break;
         case 2: rr = tr_grid_sample(g, x, ok_grid, (tr_sample_mode)7, 0, 0); break;
         case 3: rr = tr_grid_sample(g, x, ok_grid, 0, (tr_sample_pad)-1, 0); break;
-        case 4: rr = tr_affine_grid(g, tr_graph_input(g, "t", TRYON_DTYPE_F32, 3, th), 4, 4, 0); break;
+        case 4:
+            rr = tr_affine_grid(g, tr_graph_input(g, "t", TRYON_DTYPE_F32, 3, th), 4, 4, 0);
+            break;
         case 5: {
             int32_t c = tr_graph_input(g, "c", TRYON_DTYPE_F32, 3, c65);
             rr = tr_tps_fit(g, c, c, &o);
@@ -707,8 +735,13 @@ START_TEST(warp_builders_reject_bad_operands) {
             rr = tr_tps_grid(g, c, tr_tps_fit(g, c, c, &o), 0, 4, 1);
             break;
         }
-        case 11: rr = tr_grid_sample(g, tr_graph_input(g, "xi", TRYON_DTYPE_I32, 4, xs), ok_grid, 0, 0, 0); break;
-        case 12: rr = tr_grid_sample(g, x, tr_graph_input(g, "g", TRYON_DTYPE_F32, 3, v4), 0, 0, 0); break;
+        case 11:
+            rr = tr_grid_sample(g, tr_graph_input(g, "xi", TRYON_DTYPE_I32, 4, xs), ok_grid, 0, 0,
+                                0);
+            break;
+        case 12:
+            rr = tr_grid_sample(g, x, tr_graph_input(g, "g", TRYON_DTYPE_F32, 3, v4), 0, 0, 0);
+            break;
         case 13: /* ctrl batch 3 against values batch 1 */
             rr = tr_tps_fit(g, tr_graph_input(g, "c", TRYON_DTYPE_F32, 3, c4n),
                             tr_graph_input(g, "v", TRYON_DTYPE_F32, 3, v4), &o);

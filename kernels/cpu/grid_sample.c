@@ -30,9 +30,9 @@
 
 typedef struct axis_map {
     int32_t size;
-    float scale;               /* unnormalization factor */
-    float shift;               /* 0 (align_corners) or 0.5 */
-    float lo, span2;           /* reflection bounds */
+    float scale;     /* unnormalization factor */
+    float shift;     /* 0 (align_corners) or 0.5 */
+    float lo, span2; /* reflection bounds */
     tr_sample_pad pad;
     int32_t align_corners;
 } axis_map;

@@ -55,18 +55,18 @@
 #include "kernels.h"
 #include "pool.h"
 
-#define SUB_BITS 8
-#define SUB (1 << SUB_BITS)
-#define GUARD_PX 2097152.0 /* 2^21 px: products of fixed-point terms stay < 2^62 */
+#define SUB_BITS  8
+#define SUB       (1 << SUB_BITS)
+#define GUARD_PX  2097152.0 /* 2^21 px: products of fixed-point terms stay < 2^62 */
 #define BAND_ROWS 8
 
 typedef struct tri_setup {
-    int64_t ex[3], ey[3];      /* fixed-point start of edge k (a) */
-    int64_t dx[3], dy[3];      /* edge k direction b - a, oriented */
-    int64_t bias[3];           /* 0 for top/left edges, 1 otherwise */
+    int64_t ex[3], ey[3];               /* fixed-point start of edge k (a) */
+    int64_t dx[3], dy[3];               /* edge k direction b - a, oriented */
+    int64_t bias[3];                    /* 0 for top/left edges, 1 otherwise */
     int64_t min_x, max_x, min_y, max_y; /* fixed-point bounding box */
     double x[3], y[3], z[3], w[3];
-    int32_t affine;            /* the three w are equal */
+    int32_t affine; /* the three w are equal */
 } tri_setup;
 
 static inline int64_t floor_div(int64_t a, int64_t b) { /* b > 0 */
@@ -84,8 +84,8 @@ static inline int64_t max3(int64_t a, int64_t b, int64_t c) {
 }
 
 /* Vertex fetch and snapping; 0 if the triangle is dropped. */
-static int setup_triangle(const tr_raster_desc *d, const float *pos, const int32_t *tri,
-                          int64_t t, tri_setup *s) {
+static int setup_triangle(const tr_raster_desc *d, const float *pos, const int32_t *tri, int64_t t,
+                          tri_setup *s) {
     int64_t X[3], Y[3];
     for (int32_t k = 0; k < 3; k++) {
         int32_t idx = tri[t * 3 + k];

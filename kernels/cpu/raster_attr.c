@@ -141,8 +141,8 @@ static void tex_rows(void *arg, int64_t begin, int64_t end) {
     }
 }
 
-void tr_cpu_texture_f32(tr_pool *pool, const tr_texture_desc *d, const float *tex,
-                        const float *uv, float *y) {
+void tr_cpu_texture_f32(tr_pool *pool, const tr_texture_desc *d, const float *tex, const float *uv,
+                        float *y) {
     tex_job j = {d, tex, uv, y};
     tr_pool_for(pool, (int64_t)d->n * d->h, 4, tex_rows, &j);
 }

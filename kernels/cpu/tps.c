@@ -39,9 +39,9 @@
 #include "kernels.h"
 #include "pool.h"
 
-#define MAX_M (TR_TPS_MAX_POINTS + 3)
+#define MAX_M     (TR_TPS_MAX_POINTS + 3)
 #define PIVOT_TOL 1e-12
-#define RIDGE 1e-10
+#define RIDGE     1e-10
 
 static inline double tps_u(double r2) { return r2 > 0.0 ? r2 * log(r2) : 0.0; }
 

@@ -116,11 +116,13 @@ def cpvton_grid(px, py, qx, qy, out_h, out_w, dtype):
     d2 = (gx[..., None] - px.reshape(1, 1, n)) ** 2 + (gy[..., None] - py.reshape(1, 1, n)) ** 2
     u = tps_u(d2)                  # (H, W, N)
     b = qx.shape[0]
+    # Coefficients in tryon's layout (B, N+3, 2): w_k, then a0, ax, ay.
+    coef = torch.stack([torch.cat([wx, ax], 1), torch.cat([wy, ay], 1)], -1)
     out = torch.empty(b, out_h, out_w, 2, dtype=dtype)
     for i in range(b):
         out[i, ..., 0] = ax[i, 0] + ax[i, 1] * gx + ax[i, 2] * gy + (u * wx[i]).sum(-1)
         out[i, ..., 1] = ay[i, 0] + ay[i, 1] * gx + ay[i, 2] * gy + (u * wy[i]).sum(-1)
-    return out
+    return out, coef
 
 
 def tps_cpvton(outdir, gen):
@@ -133,8 +135,9 @@ def tps_cpvton(outdir, gen):
     qy = (theta[:, 25:] + p_y).to(torch.float32)
     save(outdir, "tps_ctrl", torch.stack([p_x, p_y], -1).reshape(1, 25, 2).numpy())
     save(outdir, "tps_values", torch.stack([qx, qy], -1).numpy())
-    g64 = cpvton_grid(p_x, p_y, qx, qy, 256, 192, torch.float64)
-    g32 = cpvton_grid(p_x, p_y, qx, qy, 256, 192, torch.float32)
+    g64, coef64 = cpvton_grid(p_x, p_y, qx, qy, 256, 192, torch.float64)
+    g32, _ = cpvton_grid(p_x, p_y, qx, qy, 256, 192, torch.float32)
+    save(outdir, "tps_coef64", coef64.numpy())
     save(outdir, "tps_grid64", g64.numpy())
     save(outdir, "tps_grid32", g32.numpy())
     # A smooth image (error model in the C test), warped as CP-VTON warps the cloth.
