@@ -1,7 +1,12 @@
 /* cases.c — the list of benchmark cases (one line per case). */
 #include "bench.h"
 
+extern const bench_case bench_warp_cpvton, bench_warp_tps512, bench_raster_mesh;
+
 const bench_case *const bench_cases[] = {
     NULL, /* keeps the array non-empty before any case exists */
+    &bench_warp_cpvton,
+    &bench_warp_tps512,
+    &bench_raster_mesh,
 };
 const int bench_n_cases = (int)(sizeof bench_cases / sizeof bench_cases[0]);

@@ -119,6 +119,24 @@ static int setup_triangle(const tr_raster_desc *d, const float *pos, const int32
     return 1;
 }
 
+/* Cheap test before the full setup, which every band would otherwise repeat
+ * for every triangle: 0 if the vertices' y range (with a margin covering the
+ * snapping) misses rows [r0, r1). Bad indices and NaN answer 1 and are left
+ * to setup_triangle to drop. */
+static int may_touch_rows(const tr_raster_desc *d, const float *pos, const int32_t *tri, int64_t t,
+                          int64_t r0, int64_t r1) {
+    float y[3];
+    for (int32_t k = 0; k < 3; k++) {
+        int32_t idx = tri[t * 3 + k];
+        if (idx < 0 || idx >= d->v) return 1;
+        y[k] = pos[(int64_t)idx * d->p + 1];
+    }
+    float lo = (float)r0 - 1.0f, hi = (float)r1 + 1.0f;
+    if (y[0] < lo && y[1] < lo && y[2] < lo) return 0;
+    if (y[0] > hi && y[1] > hi && y[2] > hi) return 0;
+    return 1;
+}
+
 /* Edge function k at fixed-point sample (sx, sy), minus the tie bias: the
  * sample is inside edge k iff the result is >= 0. */
 static inline int64_t edge_at(const tri_setup *s, int32_t k, int64_t sx, int64_t sy) {
@@ -199,6 +217,7 @@ static void raster_bands(void *arg, int64_t begin, int64_t end) {
         const int64_t band_lo = r0 * SUB, band_hi = r1 * SUB;
         for (int64_t t = 0; t < d->t; t++) {
             tri_setup s;
+            if (!may_touch_rows(d, pos, j->tri, t, r0, r1)) continue;
             if (!setup_triangle(d, pos, j->tri, t, &s)) continue;
             if (s.max_y < band_lo || s.min_y >= band_hi) continue;
             int64_t x0, x1, y0, y1;
@@ -241,6 +260,7 @@ static void coverage_bands(void *arg, int64_t begin, int64_t end) {
     const int32_t s_n = d->samples;
     int64_t off[4];
     for (int32_t a = 0; a < s_n; a++) off[a] = (int64_t)SUB * (2 * a + 1) / (2 * s_n);
+    const uint32_t full = (uint32_t)((1ull << (s_n * s_n)) - 1);
     for (int64_t band = begin; band < end; band++) {
         int64_t n = band / j->n_bands;
         int64_t r0 = band % j->n_bands * BAND_ROWS;
@@ -251,23 +271,53 @@ static void coverage_bands(void *arg, int64_t begin, int64_t end) {
         const int64_t band_lo = r0 * SUB, band_hi = r1 * SUB;
         for (int64_t t = d->first; t < (int64_t)d->first + d->count; t++) {
             tri_setup s;
+            if (!may_touch_rows(d, pos, j->tri, t, r0, r1)) continue;
             if (!setup_triangle(d, pos, j->tri, t, &s)) continue;
             if (s.max_y < band_lo || s.min_y >= band_hi) continue;
             int64_t x0, x1, y0, y1;
             pixel_range(s.min_x, s.max_x, off[0], off[s_n - 1], 0, d->w - 1, &x0, &x1);
             pixel_range(s.min_y, s.max_y, off[0], off[s_n - 1], r0, r1 - 1, &y0, &y1);
-            for (int64_t i = y0; i <= y1; i++)
+            /* Sample q = (a, b) of a pixel is its corner plus (off[b], off[a]);
+             * the edge functions are affine, so per triangle each sample's
+             * offset from the pixel-corner value is a constant. */
+            int64_t delta[3][16];
+            for (int32_t k = 0; k < 3; k++)
+                for (int32_t q = 0; q < s_n * s_n; q++)
+                    delta[k][q] = s.dx[k] * off[q / s_n] - s.dy[k] * off[q % s_n];
+            const int32_t corner[4] = {0, s_n - 1, s_n * (s_n - 1), s_n * s_n - 1};
+            for (int64_t i = y0; i <= y1; i++) {
+                int64_t e[3];
+                for (int32_t k = 0; k < 3; k++) e[k] = edge_at(&s, k, x0 * SUB, i * SUB);
                 for (int64_t x = x0; x <= x1; x++) {
-                    uint32_t m = mask_get(img + i * d->w + x), bit = 1;
-                    for (int32_t a = 0; a < s_n; a++)
-                        for (int32_t b = 0; b < s_n; b++, bit <<= 1) {
-                            int64_t sx = x * SUB + off[b], sy = i * SUB + off[a];
-                            if ((edge_at(&s, 0, sx, sy) | edge_at(&s, 1, sx, sy) |
-                                 edge_at(&s, 2, sx, sy)) >= 0)
-                                m |= bit;
+                    /* The corner samples bound the edge functions over the
+                     * sample grid: all inside, or all outside one edge,
+                     * settles the pixel at once. */
+                    int all_in = 1, all_out = 0;
+                    for (int32_t k = 0; k < 3; k++) {
+                        int64_t lo = INT64_MAX, hi = INT64_MIN;
+                        for (int32_t c = 0; c < 4; c++) {
+                            int64_t v = e[k] + delta[k][corner[c]];
+                            lo = v < lo ? v : lo;
+                            hi = v > hi ? v : hi;
                         }
-                    mask_set(img + i * d->w + x, m);
+                        all_in &= lo >= 0;
+                        all_out |= hi < 0;
+                    }
+                    if (!all_out) {
+                        uint32_t m = mask_get(img + i * d->w + x);
+                        if (all_in) {
+                            m = full;
+                        } else {
+                            for (int32_t q = 0; q < s_n * s_n; q++)
+                                if (((e[0] + delta[0][q]) | (e[1] + delta[1][q]) |
+                                     (e[2] + delta[2][q])) >= 0)
+                                    m |= 1u << q;
+                        }
+                        mask_set(img + i * d->w + x, m);
+                    }
+                    for (int32_t k = 0; k < 3; k++) e[k] -= s.dy[k] * SUB;
                 }
+            }
         }
         const float inv = 1.0f / (float)(s_n * s_n);
         for (int64_t p = r0 * d->w; p < r1 * d->w; p++)

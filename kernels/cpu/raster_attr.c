@@ -129,6 +129,17 @@ static void tex_rows(void *arg, int64_t begin, int64_t end) {
             int64_t yi[2] = {texel((int64_t)ft, d->th, d->boundary),
                              texel((int64_t)ft + 1, d->th, d->boundary)};
             double wx[2] = {1.0 - ws, ws}, wy[2] = {1.0 - wt, wt};
+            if (xi[0] >= 0 && xi[1] >= 0 && yi[0] >= 0 && yi[1] >= 0) { /* the common case */
+                const float *t00 = tex + (yi[0] * d->tw + xi[0]) * c;
+                const float *t01 = tex + (yi[0] * d->tw + xi[1]) * c;
+                const float *t10 = tex + (yi[1] * d->tw + xi[0]) * c;
+                const float *t11 = tex + (yi[1] * d->tw + xi[1]) * c;
+                double w00 = wy[0] * wx[0], w01 = wy[0] * wx[1];
+                double w10 = wy[1] * wx[0], w11 = wy[1] * wx[1];
+                for (int32_t k = 0; k < c; k++)
+                    y[k] = (float)(w00 * t00[k] + w01 * t01[k] + w10 * t10[k] + w11 * t11[k]);
+                continue;
+            }
             for (int32_t k = 0; k < c; k++) {
                 double acc = 0.0;
                 for (int32_t a = 0; a < 2; a++)
