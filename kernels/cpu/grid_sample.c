@@ -18,7 +18,7 @@
  *                 wy*wx and taps outside the image are skipped (zeros mode
  *                 darkens the border; weights are never renormalized);
  *                 y = nw*v_nw + ne*v_ne + sw*v_sw + se*v_se, left to right.
- *   nearest       round half to even (nearbyintf), 0 outside the image.
+ *   nearest       round half to even, 0 outside the image.
  * A non-finite coordinate reads as outside the image in zeros mode (output 0)
  * and as 0 (pixel 0) in border and reflection modes, like current PyTorch.
  * Tests: tests/test_warp.c (double oracle), tests/test_torch_warp.c (PyTorch). */
@@ -118,14 +118,23 @@ static void bilinear_at(const tr_grid_sample_desc *d, const float *xb, float ix,
     }
 }
 
+/* Round half to even without relying on the FP environment's rounding mode
+ * (PyTorch's kernel encodes the mode in the instruction). v - floor(v) is
+ * exact in f32. */
+static inline float round_half_even(float v) {
+    float f = floorf(v), r = v - f;
+    if (r > 0.5f || (r == 0.5f && fmodf(f, 2.0f) != 0.0f)) f += 1.0f;
+    return f;
+}
+
 static void nearest_at(const tr_grid_sample_desc *d, const float *xb, float ix, float iy,
                        float *out) {
     const int32_t c = d->c;
     int ok = inside_window(ix, d->w) && inside_window(iy, d->h);
     int32_t xn = 0, yn = 0;
     if (ok) {
-        xn = (int32_t)nearbyintf(ix);
-        yn = (int32_t)nearbyintf(iy);
+        xn = (int32_t)round_half_even(ix);
+        yn = (int32_t)round_half_even(iy);
         ok = xn >= 0 && xn < d->w && yn >= 0 && yn < d->h;
     }
     const float *p = ok ? xb + ((int64_t)yn * d->w + xn) * c : NULL;

@@ -83,6 +83,14 @@ static inline int64_t max3(int64_t a, int64_t b, int64_t c) {
     return m > c ? m : c;
 }
 
+/* Fixed-point snapping, round half to even whatever the FP environment's
+ * rounding mode (v * SUB is exact in double, as is v - floor(v)). */
+static inline int64_t snap(double v) {
+    double s = v * SUB, f = floor(s), r = s - f;
+    if (r > 0.5 || (r == 0.5 && fmod(f, 2.0) != 0.0)) f += 1.0;
+    return (int64_t)f;
+}
+
 /* Vertex fetch and snapping; 0 if the triangle is dropped. */
 static int setup_triangle(const tr_raster_desc *d, const float *pos, const int32_t *tri, int64_t t,
                           tri_setup *s) {
@@ -97,8 +105,8 @@ static int setup_triangle(const tr_raster_desc *d, const float *pos, const int32
             !isfinite(w))
             return 0;
         s->x[k] = x, s->y[k] = y, s->z[k] = z, s->w[k] = w;
-        X[k] = (int64_t)nearbyint(x * SUB);
-        Y[k] = (int64_t)nearbyint(y * SUB);
+        X[k] = snap(x);
+        Y[k] = snap(y);
     }
     int64_t area = (X[1] - X[0]) * (Y[2] - Y[0]) - (Y[1] - Y[0]) * (X[2] - X[0]);
     if (area == 0) return 0;
