@@ -3,9 +3,13 @@
 
 extern const bench_case bench_posenet_385;
 extern const bench_case bench_stylegan2_f256;
+extern const bench_case bench_warp_cpvton, bench_warp_tps512, bench_raster_mesh;
 
 const bench_case *const bench_cases[] = {
     &bench_posenet_385,
     &bench_stylegan2_f256,
+    &bench_warp_cpvton,
+    &bench_warp_tps512,
+    &bench_raster_mesh,
 };
 const int bench_n_cases = (int)(sizeof bench_cases / sizeof bench_cases[0]);

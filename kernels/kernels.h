@@ -318,6 +318,152 @@ typedef struct tr_posenet_decode_args {
 
 int64_t tr_posenet_decode_ws_bytes(const tr_posenet_decode_desc *d);
 void tr_cpu_posenet_decode(tr_pool *pool, const tr_posenet_decode_args *a);
+/* Warping (NETS.md §4). Points and grids are f32 pairs (x, y) with x first,  */
+/* in PyTorch's normalized coordinates: -1/+1 are the left/right (top/bottom) */
+/* extremes of the image, whose meaning (pixel centres or pixel edges) the    */
+/* align_corners flag fixes exactly as in F.grid_sample / F.affine_grid.      */
+
+typedef enum tr_sample_mode {
+    TR_SAMPLE_BILINEAR = 0,
+    TR_SAMPLE_NEAREST,         /* round half to even, like PyTorch */
+    TR_SAMPLE_MODE_COUNT
+} tr_sample_mode;
+
+typedef enum tr_sample_pad {
+    TR_SAMPLE_PAD_ZEROS = 0,   /* taps outside the image read 0 */
+    TR_SAMPLE_PAD_BORDER,      /* coordinates clamped to the edge pixels */
+    TR_SAMPLE_PAD_REFLECTION,  /* coordinates mirrored at the image bounds, then clamped */
+    TR_SAMPLE_PAD_COUNT
+} tr_sample_pad;
+
+/* grid_sample (F.grid_sample, 2-D): y[n,i,j,:] samples x[n] at grid[n,i,j] =
+ * (gx, gy); gx indexes width, gy height. kernels/cpu/grid_sample.c. */
+typedef struct tr_grid_sample_desc {
+    int32_t n, h, w, c;        /* input (N, H, W, C) */
+    int32_t oh, ow;            /* grid (N, OH, OW, 2), output (N, OH, OW, C) */
+    tr_sample_mode mode;
+    tr_sample_pad pad;
+    int32_t align_corners;     /* 1: -1/+1 are the centres of the corner pixels */
+} tr_grid_sample_desc;
+
+void tr_cpu_grid_sample_f32(tr_pool *pool, const tr_grid_sample_desc *d, const float *x,
+                            const float *grid, float *y);
+
+/* affine_grid (F.affine_grid, 2-D): grid[n,i,j] = theta[n] @ (x_j, y_i, 1), with
+ * x_j = -1 + 2j/(W-1) (align_corners) or (2j+1)/W - 1 (not), and 0 when W == 1;
+ * likewise y_i. theta (N, 2, 3), grid (N, H, W, 2). */
+typedef struct tr_affine_grid_desc {
+    int32_t n, h, w;
+    int32_t align_corners;
+} tr_affine_grid_desc;
+
+void tr_cpu_affine_grid_f32(tr_pool *pool, const tr_affine_grid_desc *d, const float *theta,
+                            float *grid);
+
+/* Thin-plate splines (CP-VTON's formulation, NETS.md §4.3), per batch item:
+ *   f(p) = a0 + ax*p.x + ay*p.y + sum_k w_k U(|p - c_k|^2),  U(r2) = r2*ln(r2), U(0) = 0,
+ * a function R^2 -> R^2 (a0, ax, ay, w_k are 2-vectors) that interpolates
+ * f(c_k) = v_k at the K control points c_k. Coefficients are stored as
+ * coef (N, K+3, 2): rows 0..K-1 are w_k, rows K, K+1, K+2 are a0, ax, ay. */
+#define TR_TPS_MAX_POINTS 64
+
+typedef struct tr_tps_fit_desc {
+    int32_t n, k;              /* batch, control points (1..TR_TPS_MAX_POINTS) */
+    int32_t ctrl_batched;      /* 1: ctrl is (N, K, 2); 0: one (1, K, 2) set for all */
+    int32_t has_mask;          /* 1: mask (N, K) selects the points used */
+    float mask_threshold;      /* point k is used iff mask[n,k] > threshold */
+    float lambda;              /* 0..1e6: smoothing, K + lambda*I (0 = interpolation) */
+} tr_tps_fit_desc;
+
+/* Fits f to (ctrl, values) by solving the (K+3)x(K+3) system in double;
+ * see kernels/cpu/tps.c for the singular-system fallback. */
+void tr_cpu_tps_fit_f32(tr_pool *pool, const tr_tps_fit_desc *d, const float *ctrl,
+                        const float *values, const float *mask, float *coef);
+
+/* Evaluates f at M points per batch item: out (N, M, 2). In grid mode (h > 0)
+ * the points are the base grid of an (h, w) image (affine_grid's x_j, y_i
+ * with the given align_corners, M = h*w, row-major, x fastest) and out is the
+ * (N, H, W, 2) sampling grid; otherwise points is (N, M, 2), or (1, M, 2)
+ * shared when points_batched is 0. */
+typedef struct tr_tps_eval_desc {
+    int32_t n, k, m;
+    int32_t ctrl_batched;
+    int32_t points_batched;
+    int32_t h, w;              /* grid mode when h > 0 */
+    int32_t align_corners;
+} tr_tps_eval_desc;
+
+void tr_cpu_tps_eval_f32(tr_pool *pool, const tr_tps_eval_desc *d, const float *ctrl,
+                         const float *coef, const float *points, float *out);
+
+/* ------------------------------------------------------------------------ */
+/* Rasterization (NETS.md §5; conventions in kernels/cpu/raster.c).          */
+/* pos (N, V, P) f32 with P = 2 (x, y), 3 (x, y, z) or 4 (x, y, z, w): x, y in */
+/* pixels of a top-down image (pixel (i, j) has its centre at (j+0.5, i+0.5)), */
+/* z the depth (smaller is nearer; 0 when absent), w > 0 the homogeneous      */
+/* weight for perspective-correct barycentrics (1 when absent). tri (T, 3)    */
+/* i32 vertex indices, shared by the batch.                                   */
+
+#define TR_RASTER_MAX_TRIANGLES ((1 << 24) - 1) /* ids stay exact in f32 */
+
+typedef struct tr_raster_desc {
+    int32_t n, v, p;           /* pos (N, V, P) */
+    int32_t t;                 /* tri (T, 3) */
+    int32_t h, w;              /* output image */
+    int32_t samples;           /* coverage only: 1, 2 or 4 sub-samples per axis */
+    int32_t first, count;      /* coverage only: triangles [first, first+count) */
+} tr_raster_desc;
+
+/* rast (N, H, W, 4) = (u, v, z, id+1) of the visible triangle, nvdiffrast's
+ * layout: u, v the perspective-correct weights of the triangle's vertices 0
+ * and 1 (vertex 2 gets 1-u-v), z the interpolated depth; all 0 where no
+ * triangle covers the pixel centre. */
+void tr_cpu_rasterize_f32(tr_pool *pool, const tr_raster_desc *d, const float *pos,
+                          const int32_t *tri, float *rast);
+
+/* alpha (N, H, W, 1): fraction of samples^2 sub-pixel samples covered by at
+ * least one of the selected triangles (no depth test): edge antialiasing of
+ * a mesh's silhouette. */
+void tr_cpu_raster_coverage_f32(tr_pool *pool, const tr_raster_desc *d, const float *pos,
+                                const int32_t *tri, float *alpha);
+
+/* interpolate: y[n,i,j,:] = u*A[t0] + v*A[t1] + (1-u-v)*A[t2] for the triangle
+ * id in rast (tri[id-1] = t0, t1, t2), 0 on background. attr (N or 1, V, C). */
+typedef struct tr_interpolate_desc {
+    int32_t n, h, w;           /* rast (N, H, W, 4), output (N, H, W, C) */
+    int32_t v, c, t;
+    int32_t attr_batched;      /* 1: attr (N, V, C); 0: (1, V, C) shared */
+} tr_interpolate_desc;
+
+void tr_cpu_interpolate_f32(tr_pool *pool, const tr_interpolate_desc *d, const float *attr,
+                            const float *rast, const int32_t *tri, float *y);
+
+typedef enum tr_tex_filter {
+    TR_TEX_LINEAR = 0,
+    TR_TEX_NEAREST,
+    TR_TEX_FILTER_COUNT
+} tr_tex_filter;
+
+typedef enum tr_tex_boundary {
+    TR_TEX_WRAP = 0,           /* repeat (nvdiffrast's default) */
+    TR_TEX_CLAMP,              /* clamp to the edge texels' centres */
+    TR_TEX_ZERO,               /* taps outside the texture read 0 */
+    TR_TEX_BOUNDARY_COUNT
+} tr_tex_boundary;
+
+/* texture: y[n,i,j,:] samples tex at uv[n,i,j] = (u, v); (0, 0) is the top-left
+ * corner of texel (0, 0) (row 0 of the texture's memory, which is the top row
+ * of a tryon image), (1, 1) the bottom-right corner of the last texel. */
+typedef struct tr_texture_desc {
+    int32_t n, h, w;           /* uv (N, H, W, 2), output (N, H, W, C) */
+    int32_t th, tw, c;         /* tex (N or 1, TH, TW, C) */
+    int32_t tex_batched;
+    tr_tex_filter filter;
+    tr_tex_boundary boundary;
+} tr_texture_desc;
+
+void tr_cpu_texture_f32(tr_pool *pool, const tr_texture_desc *d, const float *tex,
+                        const float *uv, float *y);
 
 /* ------------------------------------------------------------------------ */
 /* CUDA launchers. Without CUDA they are inline stubs reporting no device.    */

@@ -69,6 +69,15 @@ typedef enum tr_op {
     TR_OP_SCALE_CHANNELS,
     TR_OP_NOISE,
     TR_OP_POSENET_DECODE,
+    TR_OP_GRID_SAMPLE,
+    TR_OP_AFFINE_GRID,
+    TR_OP_TPS_FIT,
+    TR_OP_TPS_GRID,
+    TR_OP_TPS_TRANSFORM,
+    TR_OP_RASTERIZE,
+    TR_OP_RASTER_COVERAGE,
+    TR_OP_INTERPOLATE,
+    TR_OP_TEXTURE,
     TR_OP_COUNT
 } tr_op;
 
@@ -91,6 +100,13 @@ typedef union tr_params {
     tr_scale_channels_desc schan;
     tr_noise_desc noise;
     tr_posenet_decode_desc pose;
+    tr_grid_sample_desc gsample;  /* warping and rasterization: graph_warp.h */
+    tr_affine_grid_desc agrid;
+    tr_tps_fit_desc tps_fit;
+    tr_tps_eval_desc tps_eval;    /* TR_OP_TPS_GRID, TR_OP_TPS_TRANSFORM */
+    tr_raster_desc raster;        /* TR_OP_RASTERIZE, TR_OP_RASTER_COVERAGE */
+    tr_interpolate_desc interp;
+    tr_texture_desc tex;
 } tr_params;
 
 typedef struct tr_node {

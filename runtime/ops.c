@@ -160,6 +160,60 @@ static tryon_status cpu_posenet_decode(const tr_exec *ex, const tr_node *n) {
     return TRYON_OK;
 }
 
+/* ---- warping and rasterization (graph_warp.h) ----------------------------- */
+
+static tryon_status cpu_grid_sample(const tr_exec *ex, const tr_node *n) {
+    tr_cpu_grid_sample_f32(pool_of(ex), &n->p.gsample, tr_exec_f32(ex, n->src[0]),
+                           tr_exec_f32(ex, n->src[1]), tr_exec_ptr(ex, n->dst));
+    return TRYON_OK;
+}
+
+static tryon_status cpu_affine_grid(const tr_exec *ex, const tr_node *n) {
+    tr_cpu_affine_grid_f32(pool_of(ex), &n->p.agrid, tr_exec_f32(ex, n->src[0]),
+                           tr_exec_ptr(ex, n->dst));
+    return TRYON_OK;
+}
+
+static tryon_status cpu_tps_fit(const tr_exec *ex, const tr_node *n) {
+    tr_cpu_tps_fit_f32(pool_of(ex), &n->p.tps_fit, tr_exec_f32(ex, n->src[0]),
+                       tr_exec_f32(ex, n->src[1]), tr_exec_f32(ex, n->src[2]),
+                       tr_exec_ptr(ex, n->dst));
+    return TRYON_OK;
+}
+
+/* TR_OP_TPS_GRID and TR_OP_TPS_TRANSFORM (src[2], the points, absent for grids). */
+static tryon_status cpu_tps_eval(const tr_exec *ex, const tr_node *n) {
+    tr_cpu_tps_eval_f32(pool_of(ex), &n->p.tps_eval, tr_exec_f32(ex, n->src[0]),
+                        tr_exec_f32(ex, n->src[1]), tr_exec_f32(ex, n->src[2]),
+                        tr_exec_ptr(ex, n->dst));
+    return TRYON_OK;
+}
+
+static tryon_status cpu_rasterize(const tr_exec *ex, const tr_node *n) {
+    tr_cpu_rasterize_f32(pool_of(ex), &n->p.raster, tr_exec_f32(ex, n->src[0]),
+                         tr_exec_ptr(ex, n->src[1]), tr_exec_ptr(ex, n->dst));
+    return TRYON_OK;
+}
+
+static tryon_status cpu_raster_coverage(const tr_exec *ex, const tr_node *n) {
+    tr_cpu_raster_coverage_f32(pool_of(ex), &n->p.raster, tr_exec_f32(ex, n->src[0]),
+                               tr_exec_ptr(ex, n->src[1]), tr_exec_ptr(ex, n->dst));
+    return TRYON_OK;
+}
+
+static tryon_status cpu_interpolate(const tr_exec *ex, const tr_node *n) {
+    tr_cpu_interpolate_f32(pool_of(ex), &n->p.interp, tr_exec_f32(ex, n->src[0]),
+                           tr_exec_f32(ex, n->src[1]), tr_exec_ptr(ex, n->src[2]),
+                           tr_exec_ptr(ex, n->dst));
+    return TRYON_OK;
+}
+
+static tryon_status cpu_texture(const tr_exec *ex, const tr_node *n) {
+    tr_cpu_texture_f32(pool_of(ex), &n->p.tex, tr_exec_f32(ex, n->src[0]),
+                       tr_exec_f32(ex, n->src[1]), tr_exec_ptr(ex, n->dst));
+    return TRYON_OK;
+}
+
 /* FLOPs count a multiply-add as 2. */
 static double flops_conv2d(const tr_graph *g, const tr_node *n) {
     const tr_conv2d_desc *d = &n->p.conv;
@@ -274,4 +328,13 @@ const tr_op_info tr_op_table[TR_OP_COUNT] = {
     [TR_OP_SCALE_CHANNELS] = {"scale_channels", cpu_scale_channels, NULL, NULL},
     [TR_OP_NOISE] = {"noise", cpu_noise, NULL, NULL},
     [TR_OP_POSENET_DECODE] = {"posenet_decode", cpu_posenet_decode, NULL, NULL},
+    [TR_OP_GRID_SAMPLE] = {"grid_sample", cpu_grid_sample, NULL, NULL},
+    [TR_OP_AFFINE_GRID] = {"affine_grid", cpu_affine_grid, NULL, NULL},
+    [TR_OP_TPS_FIT] = {"tps_fit", cpu_tps_fit, NULL, NULL},
+    [TR_OP_TPS_GRID] = {"tps_grid", cpu_tps_eval, NULL, NULL},
+    [TR_OP_TPS_TRANSFORM] = {"tps_transform", cpu_tps_eval, NULL, NULL},
+    [TR_OP_RASTERIZE] = {"rasterize", cpu_rasterize, NULL, NULL},
+    [TR_OP_RASTER_COVERAGE] = {"raster_coverage", cpu_raster_coverage, NULL, NULL},
+    [TR_OP_INTERPOLATE] = {"interpolate", cpu_interpolate, NULL, NULL},
+    [TR_OP_TEXTURE] = {"texture", cpu_texture, NULL, NULL},
 };
