@@ -468,8 +468,36 @@ void tr_cpu_texture_f32(tr_pool *pool, const tr_texture_desc *d, const float *te
 /* ------------------------------------------------------------------------ */
 /* CUDA launchers. Without CUDA they are inline stubs reporting no device.    */
 
+/* The CUDA backend (kernels/cuda/backend.cu) behind tryon_model on a CUDA
+ * context: context state (stream, library handles), a device copy of the
+ * planned graph (one device buffer for every CONST/EXTERN tensor, one for the
+ * activation arena, laid out by the same plan as on the host), and a run that
+ * launches every node's CUDA adapter on the context's stream — captured once
+ * into a CUDA graph, so a steady-state run is one graph launch with no
+ * allocation and no host synchronisation. */
+struct tr_graph;
+struct tr_exec;
+struct tr_node;
+typedef struct tr_cuda_model tr_cuda_model;
+
 #if TR_WITH_CUDA
 int32_t tr_cuda_device_count(char *why, size_t why_size);
+tryon_status tr_cuda_ctx_init(tryon_ctx *ctx);  /* sets ctx->cuda */
+void tr_cuda_ctx_free(tryon_ctx *ctx);
+/* Uploads g's parameters, allocates its arena; fails with UNSUPPORTED naming
+ * the first op without a CUDA adapter. g must be planned and outlive m. */
+tryon_status tr_cuda_model_create(tryon_ctx *ctx, const struct tr_graph *g, tr_cuda_model **out);
+void tr_cuda_model_free(tr_cuda_model *m);
+tryon_status tr_cuda_model_run(tr_cuda_model *m);
+/* Copies between host memory and the device arena (offset in bytes); the
+ * copy out waits for the run to finish. */
+tryon_status tr_cuda_model_write(tr_cuda_model *m, int64_t offset, const void *src, size_t bytes);
+tryon_status tr_cuda_model_read(tr_cuda_model *m, int64_t offset, void *dst, size_t bytes);
+
+/* Op adapters, named in tr_op_table through TR_CUDA_OP(name) as they exist. */
+#define TR_CUDA_OP(name) tr_cuda_op_##name
+#define TR_CUDA_OP_DECL(name)                                                            \
+    tryon_status tr_cuda_op_##name(const struct tr_exec *ex, const struct tr_node *n)
 #else
 static inline int32_t tr_cuda_device_count(char *why, size_t why_size) {
     if (why && why_size) {
@@ -480,6 +508,34 @@ static inline int32_t tr_cuda_device_count(char *why, size_t why_size) {
     }
     return 0;
 }
+static inline tryon_status tr_cuda_ctx_init(tryon_ctx *ctx) {
+    (void)ctx;
+    return TRYON_ERR_NO_DEVICE;
+}
+static inline void tr_cuda_ctx_free(tryon_ctx *ctx) { (void)ctx; }
+static inline tryon_status tr_cuda_model_create(tryon_ctx *ctx, const struct tr_graph *g,
+                                                tr_cuda_model **out) {
+    (void)ctx, (void)g;
+    *out = NULL;
+    return TRYON_ERR_NO_DEVICE;
+}
+static inline void tr_cuda_model_free(tr_cuda_model *m) { (void)m; }
+static inline tryon_status tr_cuda_model_run(tr_cuda_model *m) {
+    (void)m;
+    return TRYON_ERR_NO_DEVICE;
+}
+static inline tryon_status tr_cuda_model_write(tr_cuda_model *m, int64_t offset, const void *src,
+                                               size_t bytes) {
+    (void)m, (void)offset, (void)src, (void)bytes;
+    return TRYON_ERR_NO_DEVICE;
+}
+static inline tryon_status tr_cuda_model_read(tr_cuda_model *m, int64_t offset, void *dst,
+                                              size_t bytes) {
+    (void)m, (void)offset, (void)dst, (void)bytes;
+    return TRYON_ERR_NO_DEVICE;
+}
+#define TR_CUDA_OP(name) NULL
+#define TR_CUDA_OP_DECL(name) struct tr_cuda_unused_##name
 #endif
 
 /* ------------------------------------------------------------------------ */

@@ -69,9 +69,10 @@ tryon_status tryon_ctx_init(const tryon_ctx_params *params, tryon_ctx **out, cha
     }
     ctx->params = p;
     tryon_status st = tr_pool_init(ctx, p.n_threads, &ctx->pool);
+    if (st == TRYON_OK && p.device == TRYON_DEVICE_CUDA) st = tr_cuda_ctx_init(ctx);
     if (st != TRYON_OK) {
         set_errbuf(errbuf, errbuf_size, ctx->err);
-        free(ctx);
+        tryon_ctx_free(ctx);
         return st;
     }
     *out = ctx;
@@ -80,6 +81,7 @@ tryon_status tryon_ctx_init(const tryon_ctx_params *params, tryon_ctx **out, cha
 
 void tryon_ctx_free(tryon_ctx *ctx) {
     if (!ctx) return;
+    tr_cuda_ctx_free(ctx);
     tr_pool_free(ctx->pool);
     free(ctx);
 }

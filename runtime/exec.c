@@ -9,8 +9,10 @@ void *tr_exec_ptr(const tr_exec *ex, int32_t t) {
     const tr_tensor *tt = &ex->g->tensors[t];
     switch (tt->mem) {
     case TR_MEM_ARENA: return ex->arena + tt->offset;
-    case TR_MEM_CONST: return ex->g->consts + tt->offset;
-    case TR_MEM_EXTERN: return (void *)(uintptr_t)tt->ext; /* read-only by contract */
+    case TR_MEM_CONST:
+        return ex->params ? ex->params + ex->param_off[t] : ex->g->consts + tt->offset;
+    case TR_MEM_EXTERN: /* read-only by contract */
+        return ex->params ? ex->params + ex->param_off[t] : (void *)(uintptr_t)tt->ext;
     case TR_MEM_COUNT: break;
     }
     TR_ASSERT(!"tensor memory kind");

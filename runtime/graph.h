@@ -293,8 +293,18 @@ tryon_status tr_graph_plan(tr_graph *g);
 typedef struct tr_exec {
     tryon_ctx *ctx;
     const tr_graph *g;
-    uint8_t *arena;            /* host arena (CPU backend) */
+    uint8_t *arena;            /* activation arena: host (CPU) or device (CUDA) */
+    uint8_t *params;           /* CUDA: one device buffer holding every CONST and
+                                  EXTERN tensor; NULL on the CPU (host pointers) */
+    const int64_t *param_off;  /* CUDA: (n_tensors) byte offset of each CONST/EXTERN
+                                  tensor inside params */
+    void *stream;              /* CUDA: the cudaStream_t to launch on; NULL on the CPU */
 } tr_exec;
+
+/* Workspace of node n (its ws_bytes, planned in the arena). */
+static inline void *tr_exec_ws(const tr_exec *ex, const tr_node *n) {
+    return ex->arena + n->ws_offset;
+}
 
 /* Data pointer of tensor t during execution; NULL for t == -1. */
 void *tr_exec_ptr(const tr_exec *ex, int32_t t);

@@ -10,10 +10,6 @@ tryon_status tr_model_create(tryon_ctx *ctx, tr_graph *g, tryon_model **out) {
         tr_graph_free(g);
         return st;
     }
-    if (ctx->params.device != TRYON_DEVICE_CPU) {
-        tr_graph_free(g);
-        return TR_FAIL(ctx, TRYON_ERR_UNSUPPORTED, "the CUDA backend cannot run graphs yet");
-    }
     tryon_model *m = tr_mem_calloc(ctx, 1, sizeof *m);
     if (!m) {
         tr_graph_free(g);
@@ -21,6 +17,15 @@ tryon_status tr_model_create(tryon_ctx *ctx, tr_graph *g, tryon_model **out) {
     }
     m->ctx = ctx;
     m->g = g;
+    if (ctx->params.device == TRYON_DEVICE_CUDA) {
+        st = tr_cuda_model_create(ctx, g, &m->cuda);
+        if (st != TRYON_OK) {
+            tryon_model_free(m);
+            return st;
+        }
+        *out = m;
+        return TRYON_OK;
+    }
     /* Zeroed once so that a never-written input reads as zeros, not garbage. */
     m->arena = tr_mem_aligned(ctx, TR_HOST_ALIGN, (size_t)g->arena_bytes);
     if (!m->arena) goto nomem;
@@ -38,6 +43,7 @@ nomem:
 
 void tryon_model_free(tryon_model *m) {
     if (!m) return;
+    tr_cuda_model_free(m->cuda);
     tr_graph_free(m->g);
     tr_mem_free(m->arena);
     tr_mem_free(m->node_ms);
@@ -45,6 +51,7 @@ void tryon_model_free(tryon_model *m) {
 }
 
 tryon_status tryon_model_run(tryon_model *m) {
+    if (m->cuda) return tr_cuda_model_run(m->cuda);
     return tr_graph_run_cpu(m->ctx, m->g, m->arena, 0, m->g->n_nodes, m->node_ms);
 }
 
@@ -68,7 +75,7 @@ static tryon_status view(const tryon_model *m, int32_t id, const char *what, int
     out->dtype = t->dtype;
     out->ndim = t->ndim;
     memcpy(out->shape, t->shape, sizeof out->shape);
-    out->data = m->arena + t->offset;
+    out->data = m->arena ? m->arena + t->offset : NULL;
     return TRYON_OK;
 }
 
@@ -93,6 +100,7 @@ static tryon_status copy_check(tryon_model *m, int32_t id, const char *what, int
 tryon_status tryon_model_set_input(tryon_model *m, int32_t i, const void *src, size_t bytes) {
     int32_t id = tr_model_input_id(m, i);
     TR_TRY(copy_check(m, id, "input", i, bytes));
+    if (m->cuda) return tr_cuda_model_write(m->cuda, m->g->tensors[id].offset, src, bytes);
     memcpy(m->arena + m->g->tensors[id].offset, src, bytes);
     return TRYON_OK;
 }
@@ -100,6 +108,7 @@ tryon_status tryon_model_set_input(tryon_model *m, int32_t i, const void *src, s
 tryon_status tryon_model_get_output(tryon_model *m, int32_t i, void *dst, size_t bytes) {
     int32_t id = tr_model_output_id(m, i);
     TR_TRY(copy_check(m, id, "output", i, bytes));
+    if (m->cuda) return tr_cuda_model_read(m->cuda, m->g->tensors[id].offset, dst, bytes);
     memcpy(dst, m->arena + m->g->tensors[id].offset, bytes);
     return TRYON_OK;
 }

@@ -51,7 +51,7 @@ static tryon_status cpu_inorm(const tr_exec *ex, const tr_node *n) {
     a.gamma = tr_exec_f32(ex, n->src[1]);
     a.beta = tr_exec_f32(ex, n->src[2]);
     a.residual = tr_exec_f32(ex, n->src[3]);
-    a.stats = (double *)(ex->arena + n->ws_offset);
+    a.stats = tr_exec_ws(ex, n);
     a.y = tr_exec_ptr(ex, n->dst);
     tr_cpu_instance_norm_f32(pool_of(ex), &a);
     return TRYON_OK;
@@ -154,7 +154,7 @@ static tryon_status cpu_posenet_decode(const tr_exec *ex, const tr_node *n) {
     a.offsets = tr_exec_f32(ex, n->src[1]);
     a.disp_fwd = tr_exec_f32(ex, n->src[2]);
     a.disp_bwd = tr_exec_f32(ex, n->src[3]);
-    a.ws = ex->arena + n->ws_offset;
+    a.ws = tr_exec_ws(ex, n);
     a.poses = tr_exec_ptr(ex, n->dst);
     tr_cpu_posenet_decode(pool_of(ex), &a);
     return TRYON_OK;
