@@ -122,7 +122,7 @@ $(BUILD)/%.cu.o: %.cu
 $(BUILD)/tests/%.o: CPPFLAGS += $(CHECK_CFLAGS) -Itests
 $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(TEST_UTIL_OBJ) $(LIB_A)
 	@echo "  LD   $@"; $(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
-$(BUILD)/tests/gpu_%: $(BUILD)/tests/gpu_%.o $(TEST_UTIL_OBJ) $(LIB_A)
+$(BUILD)/tests/gpu_%: $(BUILD)/tests/gpu_%.o $(TEST_UTIL_OBJ) $(BUILD)/tests/harness_gpu.o $(LIB_A)
 	@echo "  LD   $@"; $(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
 
 # --- tests -------------------------------------------------------------------
@@ -227,4 +227,5 @@ help:
 	@echo "make install PREFIX=/usr/local"
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(TEST_UTIL_OBJ:.o=.d) \
+         $(BUILD)/tests/harness_gpu.d \
          $(TEST_BINS:=.d) $(GPU_TEST_BINS:=.d)

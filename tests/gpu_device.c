@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "kernels.h"
-#include "util.h"
+#include "harness_gpu.h"
 
 START_TEST(cuda_context_initialises) {
     tryon_ctx_params p = tryon_ctx_params_default();
@@ -17,19 +17,9 @@ START_TEST(cuda_context_initialises) {
 END_TEST
 
 int main(void) {
-    char why[256] = "";
-    if (tr_cuda_device_count(why, sizeof why) <= 0) {
-        printf("SKIP gpu suite: no usable CUDA device (%s)\n", why);
-        return EXIT_SUCCESS;
-    }
-    Suite *s = suite_create("gpu");
+    Suite *s = suite_create("gpu_device");
     TCase *tc = tcase_create("device");
     tcase_add_test(tc, cuda_context_initialises);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_set_fork_status(sr, CK_NOFORK);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return gu_main("gpu_device", s);
 }
