@@ -69,7 +69,20 @@ typedef struct tryon_ctx_params {
     int64_t max_tensor_bytes;     /* any single tensor or file read; default 1<<32 */
     int32_t profile;              /* 1: time every graph node (tryon_model_profile) */
     int32_t cuda_sync_after_launch; /* 1: synchronize after each kernel (debug) */
+    int32_t cuda_precision;       /* storage of activations and weights on CUDA:
+                                     TRYON_DTYPE_F32 (default), TRYON_DTYPE_F16 or
+                                     TRYON_DTYPE_BF16; arithmetic is always fp32, and
+                                     model inputs and outputs stay F32 */
+    int32_t kernels;              /* tryon_kernels: which implementations run */
 } tryon_ctx_params;
+
+/* Implementation choice for ops that have vendor baselines (convolution and
+ * GEMM on CUDA: cuDNN, cuBLAS). Ops without a baseline always use tryon's. */
+typedef enum tryon_kernels {
+    TRYON_KERNELS_OWN = 0,        /* tryon's hand-written kernels (default) */
+    TRYON_KERNELS_VENDOR,         /* cuDNN / cuBLAS where available (benchmarks, tests) */
+    TRYON_KERNELS_COUNT
+} tryon_kernels;
 
 typedef struct tryon_ctx tryon_ctx;
 

@@ -27,6 +27,8 @@ tryon_ctx_params tryon_ctx_params_default(void) {
     p.n_threads = 0;
     p.max_image_pixels = (int64_t)1 << 26;  /* 8192 x 8192 */
     p.max_tensor_bytes = (int64_t)1 << 32;  /* 4 GiB */
+    p.cuda_precision = TRYON_DTYPE_F32;
+    p.kernels = TRYON_KERNELS_OWN;
     return p;
 }
 
@@ -43,6 +45,15 @@ tryon_status tryon_ctx_init(const tryon_ctx_params *params, tryon_ctx **out, cha
     tryon_ctx_params p = params ? *params : tryon_ctx_params_default();
     if (p.device < 0 || p.device >= TRYON_DEVICE_COUNT) {
         set_errbuf(errbuf, errbuf_size, "unknown device");
+        return TRYON_ERR_INVALID_ARG;
+    }
+    if (p.cuda_precision != TRYON_DTYPE_F32 && p.cuda_precision != TRYON_DTYPE_F16 &&
+        p.cuda_precision != TRYON_DTYPE_BF16) {
+        set_errbuf(errbuf, errbuf_size, "cuda_precision must be F32, F16 or BF16");
+        return TRYON_ERR_INVALID_ARG;
+    }
+    if (p.kernels < 0 || p.kernels >= TRYON_KERNELS_COUNT) {
+        set_errbuf(errbuf, errbuf_size, "unknown kernels selection");
         return TRYON_ERR_INVALID_ARG;
     }
     if (p.max_image_pixels <= 0 || p.max_tensor_bytes <= 0) {

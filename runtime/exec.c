@@ -28,7 +28,7 @@ static double now_ms(void) {
 tryon_status tr_graph_run_cpu(tryon_ctx *ctx, const tr_graph *g, uint8_t *arena, int32_t begin,
                               int32_t end, double *ms_per_node) {
     TR_ASSERT(g->planned);
-    tr_exec ex = {.ctx = ctx, .g = g, .arena = arena};
+    tr_exec ex = {.ctx = ctx, .g = g, .arena = arena, .act_dtype = TRYON_DTYPE_F32};
     for (int32_t i = begin; i < end; i++) {
         const tr_node *n = &g->nodes[i];
         double t0 = ms_per_node ? now_ms() : 0;
