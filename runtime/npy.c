@@ -283,7 +283,8 @@ tryon_status tryon_npy_write(tryon_ctx *ctx, const char *path, const tryon_array
     for (size_t i = (size_t)n; ok && i + 1 < hlen; i++) ok = fputc(' ', f) != EOF;
     ok = ok && fputc('\n', f) != EOF;
     int64_t numel = tryon_array_numel(a);
-    ok = ok && fwrite(a->data, 4, (size_t)numel, f) == (size_t)numel;
+    /* An empty array may come without data: fwrite must not see NULL. */
+    ok = ok && (numel == 0 || fwrite(a->data, 4, (size_t)numel, f) == (size_t)numel);
     ok = (fclose(f) == 0) && ok;
     if (!ok) return TR_FAIL(ctx, TRYON_ERR_IO, "%s: write failed (%s)", path, strerror(errno));
     return TRYON_OK;
