@@ -260,7 +260,6 @@ static int match_word(parser *p, const char *w) {
 }
 
 static tryon_status parse_value(parser *p, int32_t *out, int depth) {
-    if (depth > JSON_MAX_DEPTH) return perr(p, "nesting too deep");
     skip_ws(p);
     if (p->pos >= p->len) return perr(p, "unexpected end");
     char c = p->s[p->pos];
@@ -279,6 +278,10 @@ static tryon_status parse_value(parser *p, int32_t *out, int depth) {
         }
         return perr(p, "unexpected character");
     }
+    /* depth = number of enclosing containers: at most JSON_MAX_DEPTH arrays or
+     * objects nest, which also bounds the recursion. */
+    if ((type == TR_JSON_OBJECT || type == TR_JSON_ARRAY) && depth >= JSON_MAX_DEPTH)
+        return perr(p, "nesting too deep");
     int32_t self = new_node(p, type);
     if (self < 0) return TRYON_ERR_NOMEM;
     *out = self;

@@ -109,7 +109,8 @@ static int sk_shape(scan *c, int64_t *shape) {
         if (nd == TRYON_MAX_DIMS) return -2;
         shape[nd++] = v;
         if (sk_char(c, ',')) continue;
-        if (sk_char(c, ')')) return nd;
+        /* "(5)" is the integer 5 in Python, not a tuple: numpy rejects it. */
+        if (nd > 1 && sk_char(c, ')')) return nd;
         return -1;
     }
 }
@@ -124,6 +125,12 @@ static tryon_status parse_header(tryon_ctx *ctx, const char *path, const char *h
         if (sk_char(&c, '}')) break;
         if (!sk_string(&c, key, sizeof key) || !sk_char(&c, ':')) goto syntax;
         if (!strcmp(key, "descr")) {
+            sk_ws(&c);
+            if (c.i < c.n && c.s[c.i] == '[')
+                return TR_FAIL(ctx, TRYON_ERR_UNSUPPORTED,
+                               "%s: structured dtypes are not supported (tryon reads "
+                               "little-endian float32 '<f4' only)",
+                               path);
             if (!sk_string(&c, val, sizeof val)) goto syntax;
             if (strcmp(val, "<f4") && strcmp(val, "=f4") && strcmp(val, "f4"))
                 return TR_FAIL(ctx, TRYON_ERR_UNSUPPORTED,
@@ -153,6 +160,9 @@ static tryon_status parse_header(tryon_ctx *ctx, const char *path, const char *h
             goto syntax;
         }
     }
+    /* After the dict only the padding (spaces, newline) may follow. */
+    sk_ws(&c);
+    if (c.i != c.n) goto syntax;
     if (!have_descr || !have_order || !have_shape)
         return TR_FAIL(ctx, TRYON_ERR_FORMAT, "%s: header lacks descr, fortran_order or shape",
                        path);
@@ -169,23 +179,30 @@ tryon_status tryon_npy_read(tryon_ctx *ctx, const char *path, tryon_array *out) 
     char *hdr = NULL;
     unsigned char pre[12];
     size_t hlen, pre_len;
+    struct stat sb;
+    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        st = TR_FAIL(ctx, TRYON_ERR_IO, "%s: not a regular file", path);
+        goto done;
+    }
     if (fread(pre, 1, 8, f) != 8 || memcmp(pre, "\x93NUMPY", 6)) {
         st = TR_FAIL(ctx, TRYON_ERR_FORMAT, "%s: not a .npy file (bad magic)", path);
+        goto done;
+    }
+    /* numpy itself reads exactly 1.0, 2.0 and 3.0. */
+    if (pre[7] != 0 || pre[6] < 1 || pre[6] > 3) {
+        st = TR_FAIL(ctx, TRYON_ERR_UNSUPPORTED, "%s: .npy format version %d.%d", path, pre[6],
+                     pre[7]);
         goto done;
     }
     if (pre[6] == 1) {
         if (fread(pre + 8, 1, 2, f) != 2) goto truncated;
         hlen = (size_t)pre[8] | (size_t)pre[9] << 8;
         pre_len = 10;
-    } else if (pre[6] == 2 || pre[6] == 3) {
+    } else {
         if (fread(pre + 8, 1, 4, f) != 4) goto truncated;
         hlen = (size_t)pre[8] | (size_t)pre[9] << 8 | (size_t)pre[10] << 16 |
                (size_t)pre[11] << 24;
         pre_len = 12;
-    } else {
-        st = TR_FAIL(ctx, TRYON_ERR_UNSUPPORTED, "%s: .npy format version %d.%d", path, pre[6],
-                     pre[7]);
-        goto done;
     }
     if (hlen == 0 || hlen > NPY_MAX_HEADER) {
         st = TR_FAIL(ctx, TRYON_ERR_FORMAT, "%s: header length %zu out of range", path, hlen);
@@ -208,15 +225,16 @@ tryon_status tryon_npy_read(tryon_ctx *ctx, const char *path, tryon_array *out) 
             st = TR_FAIL(ctx, TRYON_ERR_FORMAT, "%s: shape overflows 64 bits", path);
             goto done;
         }
-    struct stat sb;
-    if (fstat(fileno(f), &sb) != 0) {
-        st = TR_FAIL(ctx, TRYON_ERR_IO, "%s: cannot stat (%s)", path, strerror(errno));
-        goto done;
-    }
     int64_t have = (int64_t)sb.st_size - (int64_t)(pre_len + hlen);
     if (have != need) {
         st = TR_FAIL(ctx, TRYON_ERR_FORMAT, "%s: shape needs %lld data bytes, file has %lld", path,
                      (long long)need, (long long)have);
+        goto done;
+    }
+    /* Checked here too (tryon_array_alloc does) so that the message names the file. */
+    if (need > ctx->params.max_tensor_bytes) {
+        st = TR_FAIL(ctx, TRYON_ERR_LIMIT, "%s: array of %lld bytes exceeds the tensor limit %lld",
+                     path, (long long)need, (long long)ctx->params.max_tensor_bytes);
         goto done;
     }
     st = tryon_array_alloc(ctx, ndim, shape, out);
@@ -237,8 +255,16 @@ done:
 }
 
 tryon_status tryon_npy_write(tryon_ctx *ctx, const char *path, const tryon_array *a) {
-    if (!a || a->ndim < 0 || a->ndim > TRYON_MAX_DIMS || (!a->data && tryon_array_numel(a)))
+    if (!a || a->ndim < 0 || a->ndim > TRYON_MAX_DIMS)
         return TR_FAIL(ctx, TRYON_ERR_INVALID_ARG, "%s: invalid array", path);
+    /* A negative or overflowing shape would make the fwrite below read far
+     * past the caller's buffer. */
+    int64_t bytes = 4;
+    for (int32_t i = 0; i < a->ndim; i++)
+        if (a->shape[i] < 0 || !tr_mul_i64(bytes, a->shape[i], &bytes))
+            return TR_FAIL(ctx, TRYON_ERR_INVALID_ARG, "%s: invalid array dimension %lld", path,
+                           (long long)a->shape[i]);
+    if (!a->data && bytes) return TR_FAIL(ctx, TRYON_ERR_INVALID_ARG, "%s: array without data", path);
     char dict[160], shape[120] = "";
     size_t k = 0;
     for (int32_t i = 0; i < a->ndim; i++)
@@ -257,7 +283,8 @@ tryon_status tryon_npy_write(tryon_ctx *ctx, const char *path, const tryon_array
     for (size_t i = (size_t)n; ok && i + 1 < hlen; i++) ok = fputc(' ', f) != EOF;
     ok = ok && fputc('\n', f) != EOF;
     int64_t numel = tryon_array_numel(a);
-    ok = ok && fwrite(a->data, 4, (size_t)numel, f) == (size_t)numel;
+    /* An empty array may come without data: fwrite must not see NULL. */
+    ok = ok && (numel == 0 || fwrite(a->data, 4, (size_t)numel, f) == (size_t)numel);
     ok = (fclose(f) == 0) && ok;
     if (!ok) return TR_FAIL(ctx, TRYON_ERR_IO, "%s: write failed (%s)", path, strerror(errno));
     return TRYON_OK;

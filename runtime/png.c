@@ -11,6 +11,7 @@
 #include <png.h>
 #include <setjmp.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "internal.h"
 
@@ -88,6 +89,11 @@ tryon_status tryon_image_read_png(tryon_ctx *ctx, const char *path, int32_t want
         return TR_FAIL(ctx, TRYON_ERR_INVALID_ARG, "channels must be 0..4");
     FILE *f = fopen(path, "rb");
     if (!f) return TR_FAIL(ctx, TRYON_ERR_IO, "%s: cannot open (%s)", path, strerror(errno));
+    struct stat sb;
+    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        fclose(f);
+        return TR_FAIL(ctx, TRYON_ERR_IO, "%s: not a regular file", path);
+    }
     uint8_t sig[8];
     if (fread(sig, 1, 8, f) != 8 || png_sig_cmp(sig, 0, 8)) {
         fclose(f);
@@ -111,8 +117,11 @@ tryon_status tryon_image_read_png(tryon_ctx *ctx, const char *path, int32_t want
     }
     png_init_io(png, f);
     png_set_sig_bytes(png, 8);
-    /* Cap libpng's own allocations too (ancillary chunks, decompression). */
-    png_set_user_limits(png, 1u << 30, 1u << 30);
+    /* libpng's own width/height limits are opened to the PNG maximum so that
+     * any valid IHDR reaches the pixel-limit check below (TRYON_ERR_LIMIT)
+     * instead of being reported as corrupt; its allocations for ancillary
+     * chunks and decompression stay capped. */
+    png_set_user_limits(png, 0x7fffffff, 0x7fffffff);
     png_set_chunk_malloc_max(png, (png_alloc_size_t)64 << 20);
     png_read_info(png, info);
     png_uint_32 w = png_get_image_width(png, info), h = png_get_image_height(png, info);

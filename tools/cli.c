@@ -79,9 +79,21 @@ tryon_ctx *cli_ctx(const cli_common *c, int *exit_code) {
     return ctx;
 }
 
+/* Writes msg with control characters escaped as \xNN: messages quote names
+ * taken from untrusted files (a tensor name may hold "\n"), and an error must
+ * stay on one line. */
+static void put_one_line(FILE *out, const char *msg) {
+    for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f) fprintf(out, "\\x%02x", *p);
+        else fputc(*p, out);
+    }
+}
+
 int cli_fail(tryon_ctx *ctx, tryon_status s) {
     const char *msg = ctx ? tryon_ctx_last_error(ctx) : "";
-    fprintf(stderr, "tryon: error: %s\n", msg && *msg ? msg : tryon_status_str(s));
+    fputs("tryon: error: ", stderr);
+    put_one_line(stderr, msg && *msg ? msg : tryon_status_str(s));
+    fputc('\n', stderr);
     if (ctx && getenv("TRYON_DEBUG")) fprintf(stderr, "  at %s\n", tryon_ctx_last_error_where(ctx));
     return cli_exit_code(s);
 }

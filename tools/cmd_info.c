@@ -98,7 +98,8 @@ static int run(int argc, char **argv) {
     cli_common_init(&common);
     int quiet = 0, opt;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+    opterr = 0; /* report bad options ourselves, naming them */
+    while ((opt = getopt_long(argc, argv, ":qh", opts, NULL)) != -1) {
         int r = cli_common_option(&common, opt, optarg);
         if (r < 0) return CLI_EXIT_USAGE;
         if (r) continue;
@@ -106,7 +107,8 @@ static int run(int argc, char **argv) {
         else if (opt == 'h') {
             help(stdout);
             return CLI_EXIT_OK;
-        } else return cli_usage("info", "unknown option");
+        } else if (opt == ':') return cli_usage("info", "option '%s' needs a value", argv[optind - 1]);
+        else return cli_usage("info", "unknown option '%s'", argv[optind - 1]);
     }
     if (optind >= argc) return cli_usage("info", "no FILE given");
     int code;
