@@ -87,5 +87,6 @@ cli_file_kind cli_output_kind(const char *path);
 
 /* Subcommands (one file each). */
 extern const cli_cmd cli_cmd_info;
+extern const cli_cmd cli_cmd_translate;
 
 #endif /* TRYON_CLI_H */
