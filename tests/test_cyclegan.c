@@ -435,6 +435,9 @@ START_TEST(cli_rejects_bad_input_with_clear_errors) {
     snprintf(cmd, sizeof cmd, "'%s' translate -w '%s' -i '%s' -o x.png --size 12", cli, wrong, png);
     ck_assert_int_eq(run_cmd(cmd, logf, log, sizeof log), 2);
     ck_assert_msg(strstr(log, "--size"), "%s", log);
+    snprintf(cmd, sizeof cmd, "'%s' translate -w '%s' -i '%s' -o x.png --size 65536x65536", cli,
+             wrong, png);
+    ck_assert_int_eq(run_cmd(cmd, logf, log, sizeof log), 6);
     snprintf(cmd, sizeof cmd, "'%s' translate -w '%s' -i '%s' -o x.jpg", cli, wrong, png);
     ck_assert_int_eq(run_cmd(cmd, logf, log, sizeof log), 2);
     snprintf(cmd, sizeof cmd, "'%s' translate -i '%s' -o x.png", cli, png);

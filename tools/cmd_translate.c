@@ -361,6 +361,11 @@ static int run(int argc, char **argv) {
         return cli_usage("translate", "-w WEIGHTS, -i IN and -o OUT are required");
     if (cli_output_kind(j.output) == CLI_FILE_UNKNOWN)
         return cli_usage("translate", "output '%s' must end in .png or .npy", j.output);
+    if (j.size_w && (int64_t)j.size_w * j.size_h > common.params.max_image_pixels) {
+        fprintf(stderr, "tryon translate: --size %ldx%ld exceeds the image limit of %lld pixels\n",
+                j.size_w, j.size_h, (long long)common.params.max_image_pixels);
+        return CLI_EXIT_LIMIT;
+    }
     int code;
     tryon_ctx *ctx = cli_ctx(&common, &code);
     if (!ctx) return code;
