@@ -172,7 +172,7 @@ typedef struct parity_case {
 static const parity_case parity_cases[] = {
     {"r6_ngf8_32x48", TOL_TANH},             /* resnet_6blocks, non-square */
     {"r9_ngf4_b2_30x21", TOL_TANH},          /* resnet_9blocks, batch 2, sides not /4 */
-    {"r2_ngf6_old_dropout_20x27", TOL_TANH}, /* dropout naming, running-stat buffers */
+    {"r2_ngf6_old_dropout_20x27", TOL_TANH}, /* dropout naming, buffers, legacy format */
     {"r1_ngf4_gray_13x17", TOL_TANH},        /* 1 channel in and out, odd sides */
     {"tn_full_40x28", TOL_255},              /* official widths, affine norms */
     {"tn_narrow_old_b2_30x22", TOL_255},     /* narrow, batch 2, in*.running_* dropped */

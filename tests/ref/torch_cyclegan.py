@@ -18,7 +18,8 @@ TransformerNet), makes seeded random checkpoints in the official key layout
 
 Random checkpoints are made harder than the defaults on purpose: biases and
 InstanceNorm affine parameters are non-trivial, CycleGAN's old-style
-checkpoints carry the running-stat buffers the official loader drops, one has
+checkpoint carries the running-stat buffers the official loader drops and is
+written in the legacy (pre-1.6, non-zip) torch.save format, one has
 dropout (conv_block.6 naming), and TransformerNet's last conv is scaled so
 that outputs span a realistic 0..255 range.
 """
@@ -246,9 +247,9 @@ def main(outdir):
         net = ResnetGenerator(inc, outc, ngf, nb, use_dropout=drop)
         randomize(net, gen)
         sd = net.state_dict()
-        if old:
+        if old:  # and in the pre-1.6 (non-zip) serialization of such checkpoints
             sd = with_running_stats(net, sd)
-        torch.save(sd, os.path.join(d, name + ".pth"))
+        torch.save(sd, os.path.join(d, name + ".pth"), _use_new_zipfile_serialization=not old)
         x = torch.from_numpy(rng.uniform(-1, 1, (n, inc, h, w)).astype(np.float32))
         save(d, name + "_in.npy", x.numpy())
         save(d, name + "_out.npy", run(net, x))
