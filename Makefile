@@ -157,6 +157,9 @@ test-cpu: $(TEST_BINS) $(REF_DIR)/.stamp $(POSENET_REF) $(CLI)
 	  TRYON_REF_DIR=$(REF_DIR) TRYON_TORCH=$(TORCH) CK_FORK=yes $$t || fail=1; done; \
 	  test $$fail = 0 || { echo "FAILED: CPU test suites" >&2; exit 1; }
 
+# test_cyclegan runs the CLI next to it (build/tryon).
+test-cpu: $(CLI)
+
 test-gpu: $(GPU_TEST_BINS)
 	@fail=0; for t in $(GPU_TEST_BINS); do \
 	  TRYON_REF_DIR=$(REF_DIR) CK_FORK=no timeout 600 $$t || fail=1; done; \
@@ -181,6 +184,18 @@ bench: $(BENCH) $(BENCH_WEIGHTS)
 build/bench-weights/stylegan2-f256.safetensors: tools/convert_stylegan2.py
 	@mkdir -p $(@D)
 	@echo "  SYNTH $@"; $(PYTHON) tools/convert.py stylegan2 --synth f256 $@
+
+# CycleGAN / TransformerNet bench weights: random, in the official key layout
+# (tools/convert.py cyclegan --synth, NumPy only), made when missing.
+CYCLEGAN_BENCH_WEIGHTS := build/bench-weights/transformernet.safetensors \
+                          build/bench-weights/cyclegan-resnet9.safetensors
+bench: $(CYCLEGAN_BENCH_WEIGHTS)
+build/bench-weights/transformernet.safetensors:
+	@mkdir -p $(@D)
+	$(PYTHON) tools/convert.py cyclegan --synth transformernet --seed 1 $@
+build/bench-weights/cyclegan-resnet9.safetensors:
+	@mkdir -p $(@D)
+	$(PYTHON) tools/convert.py cyclegan --synth resnet9 --seed 1 $@
 
 # --- CUDA compile gate (no GPU needed) ---------------------------------------
 CUDA_CHECK_ARCHS := -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90a,code=sm_90a

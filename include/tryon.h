@@ -388,6 +388,67 @@ tryon_status tryon_posenet_poses(tryon_model *m, tryon_pose *out, int32_t cap,
  * of range. Static storage. */
 const char *tryon_posenet_keypoint_name(int32_t k);
 
+/* ------------------------------------------------------------------------ */
+
+/* ------------------------------------------------------------------------ */
+/* CycleGAN-style generators (garment rendering)                             */
+/*
+ * Two ResNet image-to-image families, computed as their official PyTorch code
+ * does (specs: NETS.md section 2; tools/convert.py cyclegan makes the weights):
+ *   - TRYON_CYCLEGAN_RESNET: pytorch-CycleGAN-and-pix2pix ResnetGenerator
+ *     (norm='instance', any ngf and n_blocks); input and output in [-1, 1];
+ *     weights with tryon.family = "cyclegan".
+ *   - TRYON_CYCLEGAN_TRANSFORMERNET: pytorch/examples fast_neural_style
+ *     TransformerNet; input and output RGB in 0..255 (the output is not
+ *     clamped: that is post-processing); tryon.family = "transformernet".
+ * Instance norm always uses per-image statistics (eps 1e-5, biased variance).
+ * Both nets halve the size twice and double it twice, so an H x W input gives
+ * an output of 4*ceil(H/4) x 4*ceil(W/4) (equal to the input when H and W are
+ * multiples of 4, as in PyTorch). The smallest input is 5x5 (4x4 for a
+ * ResnetGenerator without residual blocks): reflection padding needs it.
+ *
+ * The model has one input and one output, both f32 NHWC (the library's
+ * layout, not PyTorch's NCHW): input 0 "image" (batch, height, width,
+ * in_channels), output 0 "image" (batch, out_height, out_width, out_channels).
+ * The model reads the weights in place: keep w open until the model is freed.
+ */
+
+typedef enum tryon_cyclegan_family {
+    TRYON_CYCLEGAN_RESNET = 0,
+    TRYON_CYCLEGAN_TRANSFORMERNET,
+    TRYON_CYCLEGAN_FAMILY_COUNT
+} tryon_cyclegan_family;
+
+typedef struct tryon_cyclegan_params {
+    int32_t batch;          /* images per run, >= 1 */
+    int32_t height, width;  /* input size in pixels */
+} tryon_cyclegan_params;
+
+/* batch 1, 256 x 256. */
+tryon_cyclegan_params tryon_cyclegan_params_default(void);
+
+typedef struct tryon_cyclegan_info {
+    tryon_cyclegan_family family;
+    const char *family_name;          /* "cyclegan" or "transformernet", static */
+    int32_t in_channels, out_channels;
+    int32_t out_height, out_width;    /* for the params given */
+    float range_lo, range_hi;         /* nominal input/output range: -1..1 or 0..255 */
+    int32_t ngf, n_blocks;            /* ResnetGenerator width and residual blocks */
+} tryon_cyclegan_info;
+
+/* Reads the family and hyper-parameters from w's metadata and checks params
+ * (no graph is built). Errors: TRYON_ERR_FORMAT for weights of another family
+ * (the message names both) or bad metadata, TRYON_ERR_INVALID_ARG for a batch
+ * below 1 or an input too small for the reflection padding. */
+tryon_status tryon_cyclegan_inspect(tryon_ctx *ctx, const tryon_weights *w,
+                                    const tryon_cyclegan_params *p, tryon_cyclegan_info *out);
+
+/* Builds and plans the generator for p. Errors: those of tryon_cyclegan_inspect,
+ * TRYON_ERR_FORMAT for a missing or misshapen tensor (named), TRYON_ERR_LIMIT
+ * when an activation exceeds max_tensor_bytes, TRYON_ERR_NOMEM. */
+tryon_status tryon_cyclegan_load(tryon_ctx *ctx, const tryon_weights *w,
+                                 const tryon_cyclegan_params *p, tryon_model **out);
+
 #ifdef __cplusplus
 }
 #endif

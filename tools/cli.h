@@ -89,5 +89,6 @@ cli_file_kind cli_output_kind(const char *path);
 extern const cli_cmd cli_cmd_info;
 extern const cli_cmd cli_cmd_generate;
 extern const cli_cmd cli_cmd_pose;
+extern const cli_cmd cli_cmd_translate;
 
 #endif /* TRYON_CLI_H */

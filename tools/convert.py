@@ -26,7 +26,31 @@ FAMILIES = {
 }
 
 
+SYSTEM_PYTHON = "/usr/bin/python3"  # the Makefile's PYTHON: Debian numpy + torch
+
+
+def _reexec_if_missing_deps(argv):
+    """The converters need NumPy, and PyTorch to read .pth/.pkl checkpoints.
+    When `python3` on PATH lacks them (a pyenv or venv interpreter) while the
+    system interpreter has them, run this script there instead, once."""
+    missing = []
+    for mod in ("numpy", "torch"):
+        try:
+            importlib.import_module(mod)
+        except ImportError:
+            missing.append(mod)
+    if not missing or os.environ.get("TRYON_CONVERT_REEXEC"):
+        return
+    if not os.access(SYSTEM_PYTHON, os.X_OK):
+        return
+    if os.path.realpath(sys.executable) == os.path.realpath(SYSTEM_PYTHON):
+        return
+    os.environ["TRYON_CONVERT_REEXEC"] = "1"
+    os.execv(SYSTEM_PYTHON, [SYSTEM_PYTHON, os.path.abspath(__file__)] + argv[1:])
+
+
 def main(argv):
+    _reexec_if_missing_deps(argv)
     if len(argv) < 2 or argv[1] in ("-h", "--help"):
         print(__doc__.strip())
         return 0 if len(argv) >= 2 else 2

@@ -8,6 +8,7 @@ static const cli_cmd *const commands[] = {
     &cli_cmd_info,
     &cli_cmd_generate,
     &cli_cmd_pose,
+    &cli_cmd_translate,
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
