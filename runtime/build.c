@@ -2,7 +2,7 @@
  * Every check that a kernel relies on lives here, at build time. */
 #include <string.h>
 
-#include "graph.h"
+#include "build_check.h"
 
 #define FAIL(...) TR_GRAPH_FAIL(g, TRYON_ERR_INVALID_ARG, __VA_ARGS__)
 
@@ -29,77 +29,13 @@ tr_convt_opts tr_convt_opts_default(void) {
     return o;
 }
 
-/* 1 if t is a valid id (or -1 when optional) of the given dtype and rank. */
-static int check_operand(tr_graph *g, const char *op, const char *what, int32_t t, int optional,
-                         tryon_dtype dtype, int32_t ndim) {
-    if (g->status != TRYON_OK) return 0;
-    if (t == -1 && optional) return 1;
-    if (t < 0 || t >= g->n_tensors) {
-        FAIL("%s: %s is not a tensor (id %d)", op, what, t);
-        return 0;
-    }
-    const tr_tensor *tt = &g->tensors[t];
-    if (tt->dtype != dtype) {
-        FAIL("%s: %s '%s' has dtype %s, expected %s", op, what, tt->name,
-             tryon_dtype_name(tt->dtype), tryon_dtype_name(dtype));
-        return 0;
-    }
-    if (ndim > 0 && tt->ndim != ndim) {
-        FAIL("%s: %s '%s' has rank %d, expected %d", op, what, tt->name, tt->ndim, ndim);
-        return 0;
-    }
-    return 1;
-}
-
-static int check_epilogue(tr_graph *g, const char *op, const tr_epilogue *ep) {
-    if (ep->act < 0 || ep->act >= TR_ACT_COUNT) {
-        FAIL("%s: invalid activation %d", op, (int)ep->act);
-        return 0;
-    }
-    if (!(ep->clamp >= 0)) {
-        FAIL("%s: clamp must be >= 0 (0 = none)", op);
-        return 0;
-    }
-    return 1;
-}
-
-/* 1 if tensor t has exactly the given shape (ndim dims). */
-static int has_shape(const tr_graph *g, int32_t t, int32_t ndim, const int64_t *shape) {
-    const tr_tensor *tt = &g->tensors[t];
-    if (tt->ndim != ndim) return 0;
-    for (int32_t i = 0; i < ndim; i++)
-        if (tt->shape[i] != shape[i]) return 0;
-    return 1;
-}
-
-static int require_shape(tr_graph *g, const char *op, const char *what, int32_t t, int32_t ndim,
-                         const int64_t *shape) {
-    if (t == -1 || has_shape(g, t, ndim, shape)) return 1;
-    char got[96], want[96];
-    const tr_tensor *tt = &g->tensors[t];
-    FAIL("%s: %s '%s' has shape %s, expected %s", op, what, tt->name,
-         tr_shape_str(tt->ndim, tt->shape, got, sizeof got),
-         tr_shape_str(ndim, shape, want, sizeof want));
-    return 0;
-}
-
-/* Dimensions must fit the int32 fields of the kernel descriptors. */
-static int fits_i32(tr_graph *g, const char *op, int32_t ndim, const int64_t *shape) {
-    for (int32_t i = 0; i < ndim; i++)
-        if (shape[i] > INT32_MAX) {
-            FAIL("%s: dimension %lld too large", op, (long long)shape[i]);
-            return 0;
-        }
-    return 1;
-}
-
 /* Appends a node with a fresh output tensor; returns the output id. */
 static int32_t add_node(tr_graph *g, tr_op op, const int32_t *src, int32_t n_src,
                         tryon_dtype dtype, int32_t ndim, const int64_t *shape,
                         const tr_params *p) {
     if (g->status != TRYON_OK) return -1;
     TR_ASSERT(n_src <= TR_MAX_SRC);
-    if (!fits_i32(g, tr_op_table[op].name, ndim, shape)) return -1;
+    if (!tr_check_fits_i32(g, tr_op_table[op].name, ndim, shape)) return -1;
     char name[TR_NAME_LEN];
     snprintf(name, sizeof name, "%s", g->next_name);
     g->next_name[0] = 0;
@@ -137,14 +73,14 @@ int32_t tr_graph_add_node(tr_graph *g, tr_op op, const int32_t *src, int32_t n_s
 
 int32_t tr_conv2d(tr_graph *g, int32_t x, int32_t w, const tr_conv_opts *o) {
     const char *op = "conv2d";
-    if (!check_operand(g, op, "input", x, 0, TRYON_DTYPE_F32, 4) ||
-        !check_operand(g, op, "weight", w, 0, TRYON_DTYPE_F32, 4) ||
-        !check_operand(g, op, "bias", o->bias, 1, TRYON_DTYPE_F32, 1) ||
-        !check_operand(g, op, "in_scale", o->in_scale, 1, TRYON_DTYPE_F32, 2) ||
-        !check_operand(g, op, "out_scale", o->out_scale, 1, TRYON_DTYPE_F32, 2) ||
-        !check_operand(g, op, "add", o->add, 1, TRYON_DTYPE_F32, 4) ||
-        !check_operand(g, op, "residual", o->residual, 1, TRYON_DTYPE_F32, 4) ||
-        !check_epilogue(g, op, &o->ep))
+    if (!tr_check_operand(g, op, "input", x, 0, TRYON_DTYPE_F32, 4) ||
+        !tr_check_operand(g, op, "weight", w, 0, TRYON_DTYPE_F32, 4) ||
+        !tr_check_operand(g, op, "bias", o->bias, 1, TRYON_DTYPE_F32, 1) ||
+        !tr_check_operand(g, op, "in_scale", o->in_scale, 1, TRYON_DTYPE_F32, 2) ||
+        !tr_check_operand(g, op, "out_scale", o->out_scale, 1, TRYON_DTYPE_F32, 2) ||
+        !tr_check_operand(g, op, "add", o->add, 1, TRYON_DTYPE_F32, 4) ||
+        !tr_check_operand(g, op, "residual", o->residual, 1, TRYON_DTYPE_F32, 4) ||
+        !tr_check_epilogue(g, op, &o->ep))
         return -1;
     const int64_t *xs = g->tensors[x].shape, *ws = g->tensors[w].shape;
     tr_conv2d_desc d;
@@ -161,7 +97,7 @@ int32_t tr_conv2d(tr_graph *g, int32_t x, int32_t w, const tr_conv_opts *o) {
         return FAIL("%s: invalid padding mode", op);
     if (o->accum < 0 || o->accum >= TR_CONV_ACCUM_COUNT)
         return FAIL("%s: invalid accumulation mode", op);
-    if (!fits_i32(g, op, 4, xs) || !fits_i32(g, op, 4, ws)) return -1;
+    if (!tr_check_fits_i32(g, op, 4, xs) || !tr_check_fits_i32(g, op, 4, ws)) return -1;
     d.n = (int32_t)xs[0], d.h = (int32_t)xs[1], d.w = (int32_t)xs[2], d.c_in = (int32_t)xs[3];
     d.c_out = (int32_t)ws[0], d.kh = (int32_t)ws[1], d.kw = (int32_t)ws[2];
     d.stride_h = o->stride_h, d.stride_w = o->stride_w;
@@ -191,10 +127,10 @@ int32_t tr_conv2d(tr_graph *g, int32_t x, int32_t w, const tr_conv_opts *o) {
     d.pad_top = pt, d.pad_left = pl;
     int64_t ys[4] = {d.n, d.oh, d.ow, d.c_out};
     int64_t cs_in[2] = {d.n, d.c_in}, cs_out[2] = {d.n, d.c_out}, bs[1] = {d.c_out};
-    if (!require_shape(g, op, "bias", o->bias, 1, bs) ||
-        !require_shape(g, op, "in_scale", o->in_scale, 2, cs_in) ||
-        !require_shape(g, op, "out_scale", o->out_scale, 2, cs_out) ||
-        !require_shape(g, op, "residual", o->residual, 4, ys))
+    if (!tr_check_shape(g, op, "bias", o->bias, 1, bs) ||
+        !tr_check_shape(g, op, "in_scale", o->in_scale, 2, cs_in) ||
+        !tr_check_shape(g, op, "out_scale", o->out_scale, 2, cs_out) ||
+        !tr_check_shape(g, op, "residual", o->residual, 4, ys))
         return -1;
     for (int32_t i = 0; i < 4; i++) d.add_shape[i] = 1;
     if (o->add >= 0) {
@@ -214,10 +150,10 @@ int32_t tr_conv2d(tr_graph *g, int32_t x, int32_t w, const tr_conv_opts *o) {
 
 int32_t tr_conv_transpose2d(tr_graph *g, int32_t x, int32_t w, const tr_convt_opts *o) {
     const char *op = "conv_transpose2d";
-    if (!check_operand(g, op, "input", x, 0, TRYON_DTYPE_F32, 4) ||
-        !check_operand(g, op, "weight", w, 0, TRYON_DTYPE_F32, 4) ||
-        !check_operand(g, op, "bias", o->bias, 1, TRYON_DTYPE_F32, 1) ||
-        !check_epilogue(g, op, &o->ep))
+    if (!tr_check_operand(g, op, "input", x, 0, TRYON_DTYPE_F32, 4) ||
+        !tr_check_operand(g, op, "weight", w, 0, TRYON_DTYPE_F32, 4) ||
+        !tr_check_operand(g, op, "bias", o->bias, 1, TRYON_DTYPE_F32, 1) ||
+        !tr_check_epilogue(g, op, &o->ep))
         return -1;
     const int64_t *xs = g->tensors[x].shape, *ws = g->tensors[w].shape;
     if (o->groups < 1 || xs[3] % o->groups || ws[0] % o->groups)
@@ -235,7 +171,7 @@ int32_t tr_conv_transpose2d(tr_graph *g, int32_t x, int32_t w, const tr_convt_op
         (o->out_pad_h >= o->stride_h && o->out_pad_h >= o->dil_h) ||
         (o->out_pad_w >= o->stride_w && o->out_pad_w >= o->dil_w))
         return FAIL("%s: output_padding must be smaller than stride or dilation", op);
-    if (!fits_i32(g, op, 4, xs) || !fits_i32(g, op, 4, ws)) return -1;
+    if (!tr_check_fits_i32(g, op, 4, xs) || !tr_check_fits_i32(g, op, 4, ws)) return -1;
     tr_conv_transpose2d_desc d;
     memset(&d, 0, sizeof d);
     d.n = (int32_t)xs[0], d.h = (int32_t)xs[1], d.w = (int32_t)xs[2], d.c_in = (int32_t)xs[3];
@@ -259,7 +195,7 @@ int32_t tr_conv_transpose2d(tr_graph *g, int32_t x, int32_t w, const tr_convt_op
                     (long long)full_w);
     d.oh = (int32_t)oh, d.ow = (int32_t)ow;
     int64_t ys[4] = {d.n, d.oh, d.ow, d.c_out}, bs[1] = {d.c_out};
-    if (!require_shape(g, op, "bias", o->bias, 1, bs)) return -1;
+    if (!tr_check_shape(g, op, "bias", o->bias, 1, bs)) return -1;
     tr_params p;
     p.convt = d;
     int32_t src[3] = {x, w, o->bias};
@@ -268,18 +204,18 @@ int32_t tr_conv_transpose2d(tr_graph *g, int32_t x, int32_t w, const tr_convt_op
 
 int32_t tr_linear(tr_graph *g, int32_t x, int32_t w, int32_t bias, tr_epilogue ep) {
     const char *op = "linear";
-    if (!check_operand(g, op, "input", x, 0, TRYON_DTYPE_F32, 2) ||
-        !check_operand(g, op, "weight", w, 0, TRYON_DTYPE_F32, 2) ||
-        !check_operand(g, op, "bias", bias, 1, TRYON_DTYPE_F32, 1) ||
-        !check_epilogue(g, op, &ep))
+    if (!tr_check_operand(g, op, "input", x, 0, TRYON_DTYPE_F32, 2) ||
+        !tr_check_operand(g, op, "weight", w, 0, TRYON_DTYPE_F32, 2) ||
+        !tr_check_operand(g, op, "bias", bias, 1, TRYON_DTYPE_F32, 1) ||
+        !tr_check_epilogue(g, op, &ep))
         return -1;
     const int64_t *xs = g->tensors[x].shape, *ws = g->tensors[w].shape;
     if (ws[1] != xs[1])
         return FAIL("%s: weight '%s' expects %lld inputs, input has %lld", op,
                     g->tensors[w].name, (long long)ws[1], (long long)xs[1]);
     int64_t bs[1] = {ws[0]}, ys[2] = {xs[0], ws[0]};
-    if (!require_shape(g, op, "bias", bias, 1, bs) || !fits_i32(g, op, 2, xs) ||
-        !fits_i32(g, op, 2, ws))
+    if (!tr_check_shape(g, op, "bias", bias, 1, bs) || !tr_check_fits_i32(g, op, 2, xs) ||
+        !tr_check_fits_i32(g, op, 2, ws))
         return -1;
     tr_params p;
     memset(&p, 0, sizeof p);
@@ -292,17 +228,17 @@ int32_t tr_linear(tr_graph *g, int32_t x, int32_t w, int32_t bias, tr_epilogue e
 int32_t tr_instance_norm(tr_graph *g, int32_t x, int32_t gamma, int32_t beta, int32_t residual,
                          float eps, tr_epilogue ep) {
     const char *op = "instance_norm";
-    if (!check_operand(g, op, "input", x, 0, TRYON_DTYPE_F32, 4) ||
-        !check_operand(g, op, "gamma", gamma, 1, TRYON_DTYPE_F32, 1) ||
-        !check_operand(g, op, "beta", beta, 1, TRYON_DTYPE_F32, 1) ||
-        !check_operand(g, op, "residual", residual, 1, TRYON_DTYPE_F32, 4) ||
-        !check_epilogue(g, op, &ep))
+    if (!tr_check_operand(g, op, "input", x, 0, TRYON_DTYPE_F32, 4) ||
+        !tr_check_operand(g, op, "gamma", gamma, 1, TRYON_DTYPE_F32, 1) ||
+        !tr_check_operand(g, op, "beta", beta, 1, TRYON_DTYPE_F32, 1) ||
+        !tr_check_operand(g, op, "residual", residual, 1, TRYON_DTYPE_F32, 4) ||
+        !tr_check_epilogue(g, op, &ep))
         return -1;
     const int64_t *xs = g->tensors[x].shape;
     int64_t cs[1] = {xs[3]};
-    if (!require_shape(g, op, "gamma", gamma, 1, cs) ||
-        !require_shape(g, op, "beta", beta, 1, cs) ||
-        !require_shape(g, op, "residual", residual, 4, xs) || !fits_i32(g, op, 4, xs))
+    if (!tr_check_shape(g, op, "gamma", gamma, 1, cs) ||
+        !tr_check_shape(g, op, "beta", beta, 1, cs) ||
+        !tr_check_shape(g, op, "residual", residual, 4, xs) || !tr_check_fits_i32(g, op, 4, xs))
         return -1;
     if (!(eps >= 0)) return FAIL("%s: eps must be >= 0", op);
     tr_params p;
@@ -317,8 +253,8 @@ int32_t tr_instance_norm(tr_graph *g, int32_t x, int32_t gamma, int32_t beta, in
 
 int32_t tr_binary(tr_graph *g, tr_binary_op bop, int32_t a, int32_t b) {
     const char *op = "binary";
-    if (!check_operand(g, op, "a", a, 0, TRYON_DTYPE_F32, 0) ||
-        !check_operand(g, op, "b", b, 0, TRYON_DTYPE_F32, 0))
+    if (!tr_check_operand(g, op, "a", a, 0, TRYON_DTYPE_F32, 0) ||
+        !tr_check_operand(g, op, "b", b, 0, TRYON_DTYPE_F32, 0))
         return -1;
     if (bop < 0 || bop >= TR_BINARY_COUNT) return FAIL("%s: invalid op %d", op, (int)bop);
     const tr_tensor *ta = &g->tensors[a], *tb = &g->tensors[b];
@@ -343,7 +279,7 @@ int32_t tr_binary(tr_graph *g, tr_binary_op bop, int32_t a, int32_t b) {
 }
 
 int32_t tr_scale(tr_graph *g, int32_t x, float scale, float bias) {
-    if (!check_operand(g, "scale", "input", x, 0, TRYON_DTYPE_F32, 0)) return -1;
+    if (!tr_check_operand(g, "scale", "input", x, 0, TRYON_DTYPE_F32, 0)) return -1;
     tr_params p;
     memset(&p, 0, sizeof p);
     p.scale.scale = scale, p.scale.bias = bias;
@@ -352,8 +288,8 @@ int32_t tr_scale(tr_graph *g, int32_t x, float scale, float bias) {
 }
 
 int32_t tr_activation(tr_graph *g, int32_t x, tr_epilogue ep) {
-    if (!check_operand(g, "act", "input", x, 0, TRYON_DTYPE_F32, 0) ||
-        !check_epilogue(g, "act", &ep))
+    if (!tr_check_operand(g, "act", "input", x, 0, TRYON_DTYPE_F32, 0) ||
+        !tr_check_epilogue(g, "act", &ep))
         return -1;
     tr_params p;
     memset(&p, 0, sizeof p);
@@ -363,7 +299,7 @@ int32_t tr_activation(tr_graph *g, int32_t x, tr_epilogue ep) {
 }
 
 int32_t tr_cast_u8(tr_graph *g, int32_t x, float scale, float bias) {
-    if (!check_operand(g, "cast_u8", "input", x, 0, TRYON_DTYPE_U8, 0)) return -1;
+    if (!tr_check_operand(g, "cast_u8", "input", x, 0, TRYON_DTYPE_U8, 0)) return -1;
     tr_params p;
     memset(&p, 0, sizeof p);
     p.scale.scale = scale, p.scale.bias = bias;
@@ -373,7 +309,7 @@ int32_t tr_cast_u8(tr_graph *g, int32_t x, float scale, float bias) {
 
 int32_t tr_upsample_nearest(tr_graph *g, int32_t x, int32_t fy, int32_t fx) {
     const char *op = "upsample_nearest";
-    if (!check_operand(g, op, "input", x, 0, TRYON_DTYPE_F32, 4)) return -1;
+    if (!tr_check_operand(g, op, "input", x, 0, TRYON_DTYPE_F32, 4)) return -1;
     if (fy < 1 || fx < 1) return FAIL("%s: factors must be >= 1", op);
     const int64_t *xs = g->tensors[x].shape;
     int64_t ys[4] = {xs[0], xs[1] * fy, xs[2] * fx, xs[3]};
@@ -392,7 +328,7 @@ int32_t tr_resize_bilinear(tr_graph *g, int32_t x, int32_t oh, int32_t ow, tr_re
         return FAIL("%s: input '%s' must be a 4-D F32 or U8 tensor", op, t->name);
     if (oh < 1 || ow < 1) return FAIL("%s: output size %dx%d is invalid", op, oh, ow);
     if (mode < 0 || mode >= TR_RESIZE_COUNT) return FAIL("%s: invalid mode", op);
-    if (!fits_i32(g, op, 4, t->shape)) return -1;
+    if (!tr_check_fits_i32(g, op, 4, t->shape)) return -1;
     tr_params p;
     memset(&p, 0, sizeof p);
     p.resize.n = (int32_t)t->shape[0], p.resize.h = (int32_t)t->shape[1];
@@ -405,15 +341,15 @@ int32_t tr_resize_bilinear(tr_graph *g, int32_t x, int32_t oh, int32_t ow, tr_re
 
 int32_t tr_upfirdn2d(tr_graph *g, int32_t x, int32_t f, const tr_upfirdn_opts *o) {
     const char *op = "upfirdn2d";
-    if (!check_operand(g, op, "input", x, 0, TRYON_DTYPE_F32, 4) ||
-        !check_operand(g, op, "filter", f, 0, TRYON_DTYPE_F32, 0))
+    if (!tr_check_operand(g, op, "input", x, 0, TRYON_DTYPE_F32, 4) ||
+        !tr_check_operand(g, op, "filter", f, 0, TRYON_DTYPE_F32, 0))
         return -1;
     const tr_tensor *tf = &g->tensors[f];
     if (tf->ndim > 2) return FAIL("%s: filter must be 1-D (separable) or 2-D", op);
     if (o->up_x < 1 || o->up_y < 1 || o->down_x < 1 || o->down_y < 1)
         return FAIL("%s: up and down factors must be >= 1", op);
     const int64_t *xs = g->tensors[x].shape;
-    if (!fits_i32(g, op, 4, xs)) return -1;
+    if (!tr_check_fits_i32(g, op, 4, xs)) return -1;
     tr_upfirdn2d_desc d;
     memset(&d, 0, sizeof d);
     d.n = (int32_t)xs[0], d.h = (int32_t)xs[1], d.w = (int32_t)xs[2], d.c = (int32_t)xs[3];

@@ -5,76 +5,13 @@
  * Tests: tests/test_kernels_stylegan2.c (through one-op graphs). */
 #include <string.h>
 
-#include "graph.h"
+#include "build_check.h"
 
 #define FAIL(...) TR_GRAPH_FAIL(g, TRYON_ERR_INVALID_ARG, __VA_ARGS__)
 
-/* 1 if t is a tensor of the given dtype (any dtype when dtype < 0) and rank
- * (any rank when ndim <= 0), or -1 when optional. Records the error otherwise. */
-static int operand(tr_graph *g, const char *op, const char *what, int32_t t, int optional,
-                   int dtype, int32_t ndim) {
-    if (g->status != TRYON_OK) return 0;
-    if (t == -1 && optional) return 1;
-    if (t < 0 || t >= g->n_tensors) {
-        FAIL("%s: %s is not a tensor (id %d)", op, what, t);
-        return 0;
-    }
-    const tr_tensor *tt = &g->tensors[t];
-    if (dtype >= 0 && tt->dtype != (tryon_dtype)dtype) {
-        FAIL("%s: %s '%s' has dtype %s, expected %s", op, what, tt->name,
-             tryon_dtype_name(tt->dtype), tryon_dtype_name((tryon_dtype)dtype));
-        return 0;
-    }
-    if (ndim > 0 && tt->ndim != ndim) {
-        FAIL("%s: %s '%s' has rank %d, expected %d", op, what, tt->name, tt->ndim, ndim);
-        return 0;
-    }
-    return 1;
-}
-
-static int shape_is(const tr_graph *g, int32_t t, int32_t ndim, const int64_t *shape) {
-    const tr_tensor *tt = &g->tensors[t];
-    if (tt->ndim != ndim) return 0;
-    for (int32_t i = 0; i < ndim; i++)
-        if (tt->shape[i] != shape[i]) return 0;
-    return 1;
-}
-
-static int require_shape(tr_graph *g, const char *op, const char *what, int32_t t, int32_t ndim,
-                         const int64_t *shape) {
-    if (t == -1 || shape_is(g, t, ndim, shape)) return 1;
-    char got[96], want[96];
-    const tr_tensor *tt = &g->tensors[t];
-    FAIL("%s: %s '%s' has shape %s, expected %s", op, what, tt->name,
-         tr_shape_str(tt->ndim, tt->shape, got, sizeof got),
-         tr_shape_str(ndim, shape, want, sizeof want));
-    return 0;
-}
-
-static int epilogue_ok(tr_graph *g, const char *op, const tr_epilogue *ep) {
-    if (ep->act < 0 || ep->act >= TR_ACT_COUNT) {
-        FAIL("%s: invalid activation %d", op, (int)ep->act);
-        return 0;
-    }
-    if (!(ep->clamp >= 0)) {
-        FAIL("%s: clamp must be >= 0 (0 = none)", op);
-        return 0;
-    }
-    return 1;
-}
-
-static int fits_i32(tr_graph *g, const char *op, const tr_tensor *t) {
-    for (int32_t i = 0; i < t->ndim; i++)
-        if (t->shape[i] > INT32_MAX) {
-            FAIL("%s: dimension %lld too large", op, (long long)t->shape[i]);
-            return 0;
-        }
-    return 1;
-}
-
 int32_t tr_normalize_2nd_moment(tr_graph *g, int32_t x, float eps) {
     const char *op = "normalize_2nd_moment";
-    if (!operand(g, op, "input", x, 0, TRYON_DTYPE_F32, 0)) return -1;
+    if (!tr_check_operand(g, op, "input", x, 0, TRYON_DTYPE_F32, 0)) return -1;
     if (!(eps >= 0)) return FAIL("%s: eps must be >= 0", op);
     tr_params p;
     memset(&p, 0, sizeof p);
@@ -87,9 +24,9 @@ int32_t tr_normalize_2nd_moment(tr_graph *g, int32_t x, float eps) {
 
 int32_t tr_lerp(tr_graph *g, int32_t a, int32_t b, int32_t t) {
     const char *op = "lerp";
-    if (!operand(g, op, "a", a, 0, TRYON_DTYPE_F32, 0) ||
-        !operand(g, op, "b", b, 0, TRYON_DTYPE_F32, 0) ||
-        !operand(g, op, "t", t, 0, TRYON_DTYPE_F32, 0))
+    if (!tr_check_operand(g, op, "a", a, 0, TRYON_DTYPE_F32, 0) ||
+        !tr_check_operand(g, op, "b", b, 0, TRYON_DTYPE_F32, 0) ||
+        !tr_check_operand(g, op, "t", t, 0, TRYON_DTYPE_F32, 0))
         return -1;
     const int32_t ids[3] = {a, b, t};
     int32_t nd = 0;
@@ -114,7 +51,7 @@ int32_t tr_lerp(tr_graph *g, int32_t a, int32_t b, int32_t t) {
 
 int32_t tr_slice(tr_graph *g, int32_t x, int32_t axis, int32_t start, int32_t len) {
     const char *op = "slice";
-    if (!operand(g, op, "input", x, 0, -1, 0)) return -1;
+    if (!tr_check_operand(g, op, "input", x, 0, TR_ANY_DTYPE, 0)) return -1;
     const tr_tensor *t = &g->tensors[x];
     if (axis < 0) axis += t->ndim;
     if (axis < 0 || axis >= t->ndim) return FAIL("%s: axis out of range", op);
@@ -132,7 +69,7 @@ int32_t tr_slice(tr_graph *g, int32_t x, int32_t axis, int32_t start, int32_t le
 
 int32_t tr_reshape(tr_graph *g, int32_t x, int32_t ndim, const int64_t *shape) {
     const char *op = "reshape";
-    if (!operand(g, op, "input", x, 0, -1, 0)) return -1;
+    if (!tr_check_operand(g, op, "input", x, 0, TR_ANY_DTYPE, 0)) return -1;
     if (ndim < 1 || ndim > TRYON_MAX_DIMS) return FAIL("%s: rank %d outside 1..4", op, ndim);
     const tr_tensor *t = &g->tensors[x];
     int64_t n = 1;
@@ -155,15 +92,16 @@ int32_t tr_reshape(tr_graph *g, int32_t x, int32_t ndim, const int64_t *shape) {
 
 int32_t tr_demod_coefs(tr_graph *g, int32_t s, int32_t wsq, float eps) {
     const char *op = "demod_coefs";
-    if (!operand(g, op, "styles", s, 0, TRYON_DTYPE_F32, 2) ||
-        !operand(g, op, "wsq", wsq, 0, TRYON_DTYPE_F32, 2))
+    if (!tr_check_operand(g, op, "styles", s, 0, TRYON_DTYPE_F32, 2) ||
+        !tr_check_operand(g, op, "wsq", wsq, 0, TRYON_DTYPE_F32, 2))
         return -1;
     const tr_tensor *ts = &g->tensors[s], *tw = &g->tensors[wsq];
     if (tw->shape[1] != ts->shape[1])
         return FAIL("%s: wsq '%s' has %lld input channels, styles have %lld", op, tw->name,
                     (long long)tw->shape[1], (long long)ts->shape[1]);
     if (!(eps >= 0)) return FAIL("%s: eps must be >= 0", op);
-    if (!fits_i32(g, op, ts) || !fits_i32(g, op, tw)) return -1;
+    if (!tr_check_fits_i32(g, op, ts->ndim, ts->shape) ||
+        !tr_check_fits_i32(g, op, tw->ndim, tw->shape)) return -1;
     tr_params p;
     memset(&p, 0, sizeof p);
     p.demod.n = (int32_t)ts->shape[0], p.demod.c_in = (int32_t)ts->shape[1];
@@ -177,16 +115,16 @@ int32_t tr_demod_coefs(tr_graph *g, int32_t s, int32_t wsq, float eps) {
 int32_t tr_scale_channels(tr_graph *g, int32_t x, int32_t scale, int32_t add, int32_t bias,
                           tr_epilogue ep) {
     const char *op = "scale_channels";
-    if (!operand(g, op, "input", x, 0, TRYON_DTYPE_F32, 4) ||
-        !operand(g, op, "scale", scale, 1, TRYON_DTYPE_F32, 2) ||
-        !operand(g, op, "add", add, 1, TRYON_DTYPE_F32, 4) ||
-        !operand(g, op, "bias", bias, 1, TRYON_DTYPE_F32, 1) || !epilogue_ok(g, op, &ep))
+    if (!tr_check_operand(g, op, "input", x, 0, TRYON_DTYPE_F32, 4) ||
+        !tr_check_operand(g, op, "scale", scale, 1, TRYON_DTYPE_F32, 2) ||
+        !tr_check_operand(g, op, "add", add, 1, TRYON_DTYPE_F32, 4) ||
+        !tr_check_operand(g, op, "bias", bias, 1, TRYON_DTYPE_F32, 1) || !tr_check_epilogue(g, op, &ep))
         return -1;
     const tr_tensor *t = &g->tensors[x];
-    if (!fits_i32(g, op, t)) return -1;
+    if (!tr_check_fits_i32(g, op, t->ndim, t->shape)) return -1;
     int64_t xs[4], cs[2] = {t->shape[0], t->shape[3]}, bs[1] = {t->shape[3]};
     memcpy(xs, t->shape, sizeof xs);
-    if (!require_shape(g, op, "scale", scale, 2, cs) || !require_shape(g, op, "bias", bias, 1, bs))
+    if (!tr_check_shape(g, op, "scale", scale, 2, cs) || !tr_check_shape(g, op, "bias", bias, 1, bs))
         return -1;
     tr_params p;
     memset(&p, 0, sizeof p);
@@ -210,13 +148,13 @@ int32_t tr_scale_channels(tr_graph *g, int32_t x, int32_t scale, int32_t add, in
 int32_t tr_noise(tr_graph *g, int32_t ctl, int32_t nconst, int32_t n, int32_t h, int32_t w,
                  int32_t stream, float strength) {
     const char *op = "noise";
-    if (!operand(g, op, "control", ctl, 0, TRYON_DTYPE_I32, 1) ||
-        !operand(g, op, "noise_const", nconst, 1, TRYON_DTYPE_F32, 4))
+    if (!tr_check_operand(g, op, "control", ctl, 0, TRYON_DTYPE_I32, 1) ||
+        !tr_check_operand(g, op, "noise_const", nconst, 1, TRYON_DTYPE_F32, 4))
         return -1;
     if (n < 1 || h < 1 || w < 1) return FAIL("%s: invalid size %dx%dx%d", op, n, h, w);
     int64_t cs[1] = {4}, ns[4] = {1, h, w, 1};
-    if (!require_shape(g, op, "control", ctl, 1, cs) ||
-        !require_shape(g, op, "noise_const", nconst, 4, ns))
+    if (!tr_check_shape(g, op, "control", ctl, 1, cs) ||
+        !tr_check_shape(g, op, "noise_const", nconst, 4, ns))
         return -1;
     tr_params p;
     memset(&p, 0, sizeof p);

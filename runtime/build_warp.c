@@ -3,28 +3,17 @@
  * assumption the kernels make about their operands is checked here. */
 #include <string.h>
 
+#include "build_check.h"
 #include "graph_warp.h"
 
 #define FAIL(...) TR_GRAPH_FAIL(g, TRYON_ERR_INVALID_ARG, __VA_ARGS__)
 
-/* 1 if t is a tensor of the given dtype and rank (rank 0: any). */
+/* A tensor of the given dtype and rank (rank 0: any) whose dimensions fit
+ * the kernels' int32 fields. */
 static int operand(tr_graph *g, const char *op, const char *what, int32_t t, tryon_dtype dtype,
                    int32_t ndim) {
-    if (g->status != TRYON_OK) return 0;
-    if (t < 0 || t >= g->n_tensors) {
-        FAIL("%s: %s is not a tensor (id %d)", op, what, t);
-        return 0;
-    }
+    if (!tr_check_operand(g, op, what, t, 0, dtype, ndim)) return 0;
     const tr_tensor *tt = &g->tensors[t];
-    if (tt->dtype != dtype) {
-        FAIL("%s: %s '%s' has dtype %s, expected %s", op, what, tt->name,
-             tryon_dtype_name(tt->dtype), tryon_dtype_name(dtype));
-        return 0;
-    }
-    if (ndim > 0 && tt->ndim != ndim) {
-        FAIL("%s: %s '%s' has rank %d, expected %d", op, what, tt->name, tt->ndim, ndim);
-        return 0;
-    }
     for (int32_t i = 0; i < tt->ndim; i++)
         if (tt->shape[i] > INT32_MAX) {
             FAIL("%s: %s '%s' has a dimension over 2^31", op, what, tt->name);
