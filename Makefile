@@ -86,6 +86,9 @@ BENCH  := $(BUILD)/tryon-bench
 .PHONY: bench all lib cli tests test test-cpu test-gpu test-cli cuda-check install uninstall clean \
         format format-check help ref weights
 .DEFAULT_GOAL := all
+# Keep test objects: they are intermediate files of the test binaries, and make
+# would otherwise delete them after every link and rebuild them next time.
+.SECONDARY:
 
 all: lib cli tests $(BENCH)
 lib: $(LIB_A) $(LIB_SO)

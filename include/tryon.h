@@ -76,11 +76,16 @@ typedef struct tryon_ctx_params {
     int32_t kernels;              /* tryon_kernels: which implementations run */
 } tryon_ctx_params;
 
-/* Implementation choice for ops that have vendor baselines (convolution and
- * GEMM on CUDA: cuDNN, cuBLAS). Ops without a baseline always use tryon's. */
+/* Which implementation of an op runs. OWN picks tryon's fastest hand-written
+ * kernel for the machine (CPU: by the ISA found at run time, AVX-512, AVX2 or
+ * portable C). VENDOR uses the vendor libraries where a baseline exists
+ * (convolution and GEMM on CUDA: cuDNN, cuBLAS) and OWN elsewhere. REFERENCE
+ * runs the plain reference kernels (kernels/cpu/, the oracle every faster path
+ * is tested against) on the CPU; on CUDA it means OWN. */
 typedef enum tryon_kernels {
-    TRYON_KERNELS_OWN = 0,        /* tryon's hand-written kernels (default) */
+    TRYON_KERNELS_OWN = 0,        /* tryon's fastest hand-written kernels (default) */
     TRYON_KERNELS_VENDOR,         /* cuDNN / cuBLAS where available (benchmarks, tests) */
+    TRYON_KERNELS_REFERENCE,      /* the CPU reference kernels (oracle, benchmarks) */
     TRYON_KERNELS_COUNT
 } tryon_kernels;
 

@@ -49,6 +49,24 @@ int cli_common_option(cli_common *c, int opt, const char *arg) {
         c->params.n_threads = (int32_t)v;
         return 1;
     case CLI_OPT_TIME: c->time = 1; return 1;
+    case CLI_OPT_KERNELS:
+        if (!strcmp(arg, "own")) c->params.kernels = TRYON_KERNELS_OWN;
+        else if (!strcmp(arg, "vendor")) c->params.kernels = TRYON_KERNELS_VENDOR;
+        else if (!strcmp(arg, "reference")) c->params.kernels = TRYON_KERNELS_REFERENCE;
+        else {
+            fprintf(stderr, "tryon: --kernels must be own, vendor or reference, not '%s'\n", arg);
+            return -1;
+        }
+        return 1;
+    case CLI_OPT_PRECISION:
+        if (!strcmp(arg, "f32")) c->params.cuda_precision = TRYON_DTYPE_F32;
+        else if (!strcmp(arg, "f16")) c->params.cuda_precision = TRYON_DTYPE_F16;
+        else if (!strcmp(arg, "bf16")) c->params.cuda_precision = TRYON_DTYPE_BF16;
+        else {
+            fprintf(stderr, "tryon: --precision must be f32, f16 or bf16, not '%s'\n", arg);
+            return -1;
+        }
+        return 1;
     default: return 0;
     }
 }

@@ -29,11 +29,22 @@ typedef struct cli_cmd {
 } cli_cmd;
 
 /* Common flags; CLI_COMMON_OPTIONS goes at the end of each command's option table. */
-enum { CLI_OPT_DEVICE = 1000, CLI_OPT_THREADS, CLI_OPT_TIME, CLI_OPT_HELP, CLI_OPT_FIRST_CMD };
+enum {
+    CLI_OPT_DEVICE = 1000,
+    CLI_OPT_THREADS,
+    CLI_OPT_TIME,
+    CLI_OPT_KERNELS,
+    CLI_OPT_PRECISION,
+    CLI_OPT_HELP,
+    CLI_OPT_FIRST_CMD
+};
 #define CLI_COMMON_OPTIONS                                                               \
     {"device", required_argument, NULL, CLI_OPT_DEVICE},                                 \
         {"threads", required_argument, NULL, CLI_OPT_THREADS},                           \
-        {"time", no_argument, NULL, CLI_OPT_TIME}, {"help", no_argument, NULL, 'h'},     \
+        {"time", no_argument, NULL, CLI_OPT_TIME},                                       \
+        {"kernels", required_argument, NULL, CLI_OPT_KERNELS},                           \
+        {"precision", required_argument, NULL, CLI_OPT_PRECISION},                       \
+        {"help", no_argument, NULL, 'h'},                                                \
     {                                                                                    \
         NULL, 0, NULL, 0                                                                 \
     }
@@ -42,6 +53,11 @@ enum { CLI_OPT_DEVICE = 1000, CLI_OPT_THREADS, CLI_OPT_TIME, CLI_OPT_HELP, CLI_O
     "  --device cpu|cuda   backend (default cpu)\n"                                      \
     "  --threads N         CPU threads (default: one per core)\n"                        \
     "  --time              print per-stage timings to stderr\n"                          \
+    "  --kernels own|vendor|reference\n"                                                 \
+    "                      implementations: tryon's fastest (default), cuDNN/cuBLAS\n"  \
+    "                      baselines on CUDA, or the CPU reference kernels\n"           \
+    "  --precision f32|f16|bf16\n"                                                       \
+    "                      CUDA storage of activations and weights (default f32)\n"     \
     "  -h, --help          this help\n"
 
 typedef struct cli_common {
