@@ -454,6 +454,109 @@ tryon_status tryon_cyclegan_inspect(tryon_ctx *ctx, const tryon_weights *w,
 tryon_status tryon_cyclegan_load(tryon_ctx *ctx, const tryon_weights *w,
                                  const tryon_cyclegan_params *p, tryon_model **out);
 
+/* ------------------------------------------------------------------------ */
+/* Try-on: garment preparation and the fitting graph                         */
+/*
+ * A garment is prepared once (its own small graph): a product photo on a
+ * plain background (the background colour is taken from the image border)
+ * or an RGBA image (alpha is the mask) becomes a premultiplied RGBA texture,
+ * a mask, anchor points (neck, shoulders, armpits, waist, hem corners, and
+ * the sleeves' edges for long sleeves hanging apart from the torso) and a
+ * grid mesh over the texture. Optionally a CycleGAN-style net restyles the
+ * texture first (the mask comes from the original photo).
+ *
+ * The fitting graph is built and planned once per person image size and run
+ * for every frame; it allocates nothing. Per frame: PoseNet keypoints ->
+ * control points between the garment's anchors and the body (shoulder line,
+ * torso frame, sleeves along the arms) -> thin-plate spline fitted inside
+ * the graph -> the deformed garment mesh rasterized with its texture, with
+ * the arms (a proxy from the keypoints) in front of the garment's torso ->
+ * shading transfer (the person's smoothed luminance under the garment,
+ * relative to its mean there, modulates the garment) -> feathered alpha
+ * composite. Upper-body garments seen from the front only: trousers, skirts,
+ * dresses and garments photographed at an angle are not supported, and the
+ * person's own clothes stay visible wherever the new garment does not cover
+ * them.
+ */
+
+#define TRYON_GARMENT_ANCHORS 17
+
+typedef struct tryon_garment tryon_garment;
+
+typedef struct tryon_garment_params {
+    int32_t texture_width, texture_height; /* texture size (default 384 x 512) */
+    int32_t grid_x, grid_y;                /* mesh cells (default 32 x 40) */
+    float background_threshold;            /* 0..255, largest channel difference from
+                                              the border colour (default 12) */
+    int32_t close_radius;                  /* mask closing radius in texels, 0 = auto */
+} tryon_garment_params;
+
+tryon_garment_params tryon_garment_params_default(void);
+
+/* Prepares a garment from img (3 or 4 channels; any size, resized to the
+ * texture size). style, if not NULL, is a CycleGAN or TransformerNet weights
+ * file applied to the texture's colours (texture sides must then be
+ * multiples of 4). Errors: TRYON_ERR_INVALID_ARG (params, channels),
+ * TRYON_ERR_UNSUPPORTED (no garment found in the image: no shoulders),
+ * TRYON_ERR_FORMAT (style weights), TRYON_ERR_NOMEM. */
+tryon_status tryon_garment_prepare(tryon_ctx *ctx, const tryon_image *img,
+                                   const tryon_garment_params *p, const tryon_weights *style,
+                                   tryon_garment **out);
+void tryon_garment_free(tryon_garment *g);
+
+typedef struct tryon_garment_info {
+    int32_t texture_width, texture_height;
+    int32_t has_sleeves, has_straps;
+    /* anchors in texture pixels: (x, y, present); names: tryon_garment_anchor_name */
+    float anchors[TRYON_GARMENT_ANCHORS][3];
+} tryon_garment_info;
+
+void tryon_garment_get_info(const tryon_garment *g, tryon_garment_info *out);
+/* "neck", "shoulder_l", ... (l/r: the image's left and right). Static storage. */
+const char *tryon_garment_anchor_name(int32_t k);
+/* The premultiplied RGBA texture as an 8-bit RGBA image (un-premultiplied),
+ * for inspection; the caller frees it with tryon_image_free. */
+tryon_status tryon_garment_texture(tryon_ctx *ctx, const tryon_garment *g, tryon_image *out);
+
+typedef struct tryon_fit_params {
+    int32_t width, height;                 /* person image size; ignored with a generator */
+    int32_t texture_width, texture_height; /* of the garments it will wear (default 384 x 512) */
+    int32_t grid_x, grid_y;                /* their mesh (default 32 x 40) */
+    float min_keypoint_score;              /* keypoints below are ignored (default 0.2) */
+    float shading;                         /* shading transfer strength 0..2 (default 0.7) */
+    float feather;                         /* edge softening, pixels (default 1) */
+    /* A StyleGAN2 generator (tryon_stylegan2_build's weights) or NULL. With one
+     * the person is generated inside the graph from inputs "z" (1, z_dim) [and
+     * "c" (1, c_dim)], "psi" and "noise", as tryon_stylegan2_build's INPUT_Z
+     * model takes them, instead of read from input "person". */
+    const tryon_weights *person_generator;
+} tryon_fit_params;
+
+tryon_fit_params tryon_fit_params_default(void);
+
+/* Builds and plans the fitting graph. posenet: PoseNet weights (make weights).
+ * Inputs, by name (tryon_model_input): "person" (1, H, W, 3) U8 (or the
+ * generator's inputs), "garment_texture", "garment_anchors", "garment_tri",
+ * "garment_sleeve" (set them with tryon_fit_set_garment), "placement" (4)
+ * (tryon_fit_set_placement; starts at scale 1, no rotation, no offset).
+ * Outputs: 0 "image" (1, H, W, 3) U8, 1 "poses" (1, 1, 18, 3) (as PoseNet's),
+ * 2 "garment_layer" (1, H, W, 4) F32 premultiplied RGBA of the warped garment,
+ * 3 "controls" (1, 18, 5) (garment point, body point, used; last row: valid,
+ * shoulder width), 4 "person" (1, H, W, 3) F32 when generated.
+ * The weights must stay open while the model lives. */
+tryon_status tryon_fit_load(tryon_ctx *ctx, const tryon_weights *posenet,
+                            const tryon_fit_params *p, tryon_model **out);
+/* Copies a prepared garment into the model's inputs (texture size and mesh
+ * must match the model's). */
+tryon_status tryon_fit_set_garment(tryon_model *m, const tryon_garment *g);
+/* Placement on the body: scale (> 0) and rotation (degrees, clockwise on
+ * screen) about the garment's centre, then a shift in pixels. */
+tryon_status tryon_fit_set_placement(tryon_model *m, float scale, float rotate_deg, float dx,
+                                     float dy);
+/* Whether the last run found a body to dress (both shoulders seen) and the
+ * pose it used. */
+tryon_status tryon_fit_result(tryon_model *m, int32_t *dressed, tryon_pose *pose);
+
 #ifdef __cplusplus
 }
 #endif

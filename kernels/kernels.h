@@ -624,4 +624,7 @@ double tr_noise_gauss(uint64_t seed, int32_t stream, int64_t j);
 void tr_cpu_noise_f32(tr_pool *pool, const tr_noise_desc *d, tr_noise_mode mode, uint64_t seed,
                       const float *nconst, float *y);
 
+/* Garment preparation and fitting (the try-on pipeline). */
+#include "kernels_fit.h"
+
 #endif /* TR_KERNELS_H */

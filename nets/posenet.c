@@ -266,8 +266,8 @@ static int32_t pad_zeros(tr_graph *g, int32_t x, int32_t axis, int64_t pad) {
     memcpy(s, g->tensors[x].shape, sizeof s);
     s[axis] = pad;
     void *data;
-    int32_t z = tr_graph_const_alloc(g, axis == 1 ? "pad_rows" : "pad_cols", TRYON_DTYPE_U8, 4,
-                                     s, &data); /* zero-filled */
+    int32_t z = tr_graph_const_alloc(g, axis == 1 ? "pad_rows" : "pad_cols",
+                                     g->tensors[x].dtype, 4, s, &data); /* zero-filled */
     int32_t parts[3] = {z, x, z};
     tr_graph_name(g, "pad_%s", axis == 1 ? "rows" : "cols");
     return tr_concat(g, 3, parts, axis);
@@ -277,62 +277,49 @@ static int32_t valid_resolution(int32_t r, int32_t os) {
     return (r - 1) % os == 0 ? r : r / os * os + 1;
 }
 
-tryon_status tryon_posenet_load(tryon_ctx *ctx, const tryon_weights *w,
-                                const tryon_posenet_params *p, tryon_model **out) {
-    *out = NULL;
-    if (!w || !p) return TR_FAIL(ctx, TRYON_ERR_INVALID_ARG, "posenet: NULL weights or params");
-    pn_arch *a = tr_mem_alloc(ctx, sizeof *a);
-    if (!a) return TRYON_ERR_NOMEM;
-    tryon_status st = read_arch(ctx, w, a);
-    tr_graph *g = NULL;
-    if (st != TRYON_OK) goto done;
+/* Checks p against the architecture and resolves the network resolution. */
+static tryon_status resolve(tryon_ctx *ctx, const pn_arch *a, const tryon_posenet_params *p,
+                            int32_t *rh_out, int32_t *rw_out) {
     const int32_t os = a->output_stride;
     int32_t rh = p->input_height > 0 ? p->input_height : a->input_h > 0 ? a->input_h : 257;
     int32_t rw = p->input_width > 0 ? p->input_width : a->input_w > 0 ? a->input_w : 257;
-    if (p->input_height < 0 || p->input_width < 0 || rh > 16384 || rw > 16384) {
-        st = TR_FAIL(ctx, TRYON_ERR_INVALID_ARG, "posenet: input size %dx%d outside 1..16384",
-                     p->input_width, p->input_height);
-        goto done;
-    }
-    if (p->input != TRYON_POSENET_INPUT_IMAGE && p->input != TRYON_POSENET_INPUT_TENSOR) {
-        st = TR_FAIL(ctx, TRYON_ERR_INVALID_ARG, "posenet: unknown input kind %d", (int)p->input);
-        goto done;
-    }
-    int image = p->input == TRYON_POSENET_INPUT_IMAGE;
-    if (image) {
-        if (p->image_width < 1 || p->image_height < 1) {
-            st = TR_FAIL(ctx, TRYON_ERR_INVALID_ARG, "posenet: image size %dx%d is invalid",
-                         p->image_width, p->image_height);
-            goto done;
-        }
+    if (p->input_height < 0 || p->input_width < 0 || rh > 16384 || rw > 16384)
+        return TR_FAIL(ctx, TRYON_ERR_INVALID_ARG, "posenet: input size %dx%d outside 1..16384",
+                       p->input_width, p->input_height);
+    if (p->input != TRYON_POSENET_INPUT_IMAGE && p->input != TRYON_POSENET_INPUT_TENSOR)
+        return TR_FAIL(ctx, TRYON_ERR_INVALID_ARG, "posenet: unknown input kind %d", (int)p->input);
+    if (p->input == TRYON_POSENET_INPUT_IMAGE) {
+        if (p->image_width < 1 || p->image_height < 1)
+            return TR_FAIL(ctx, TRYON_ERR_INVALID_ARG, "posenet: image size %dx%d is invalid",
+                           p->image_width, p->image_height);
         rh = valid_resolution(rh, os), rw = valid_resolution(rw, os);
-        if (rh < 1 || rw < 1) {
-            st = TR_FAIL(ctx, TRYON_ERR_INVALID_ARG,
-                         "posenet: input size below the output stride %d", os);
-            goto done;
-        }
+        if (rh < 1 || rw < 1)
+            return TR_FAIL(ctx, TRYON_ERR_INVALID_ARG,
+                           "posenet: input size below the output stride %d", os);
     }
-    if (!(p->nms_radius >= 0 && isfinite(p->nms_radius) && isfinite(p->score_threshold))) {
-        st = TR_FAIL(ctx, TRYON_ERR_INVALID_ARG,
-                     "posenet: score threshold and NMS radius must be finite, radius >= 0");
-        goto done;
-    }
-    if (p->multi && (p->max_poses < 1 || p->max_poses > 1000)) {
-        st = TR_FAIL(ctx, TRYON_ERR_INVALID_ARG, "posenet: max_poses %d outside 1..1000",
-                     p->max_poses);
-        goto done;
-    }
-    st = tr_graph_init(ctx, &g);
-    if (st != TRYON_OK) goto done;
+    if (!(p->nms_radius >= 0 && isfinite(p->nms_radius) && isfinite(p->score_threshold)))
+        return TR_FAIL(ctx, TRYON_ERR_INVALID_ARG,
+                       "posenet: score threshold and NMS radius must be finite, radius >= 0");
+    if (p->multi && (p->max_poses < 1 || p->max_poses > 1000))
+        return TR_FAIL(ctx, TRYON_ERR_INVALID_ARG, "posenet: max_poses %d outside 1..1000",
+                       p->max_poses);
+    *rh_out = rh, *rw_out = rw;
+    return TRYON_OK;
+}
 
+/* Appends the network to g on x: an image (1, H, W, 3), U8 or F32 in 0..255,
+ * when image is set, else the preprocessed (1, rh, rw, 3) tensor. out gets
+ * the ids of heatmap, heatmap_scores, offsets, displacement_fwd,
+ * displacement_bwd, poses and (images only, else -1) the preprocessed input. */
+static void build(tr_graph *g, const tryon_weights *w, const pn_arch *a,
+                  const tryon_posenet_params *p, int32_t x, int image, int32_t rh, int32_t rw,
+                  int32_t out[7]) {
     tr_posenet_decode_desc dd;
     memset(&dd, 0, sizeof dd);
     dd.scale_y = dd.scale_x = 1.0;
-    int32_t x, pre = -1;
+    int32_t pre = -1;
     if (image) {
-        const int64_t H = p->image_height, W = p->image_width;
-        int64_t is[4] = {1, H, W, 3};
-        x = tr_graph_input(g, "image", TRYON_DTYPE_U8, 4, is);
+        const int64_t H = g->tensors[x].shape[1], W = g->tensors[x].shape[2];
         double target = (double)rw / rh, aspect = (double)W / H;
         int64_t pad_t = 0, pad_l = 0;
         if (aspect < target)
@@ -347,16 +334,13 @@ tryon_status tryon_posenet_load(tryon_ctx *ctx, const tryon_weights *w,
         x = pre = tr_scale(g, x, (float)(1.0 / 127.5), -1.0f);
         dd.scale_y = (double)(H + 2 * pad_t) / rh, dd.scale_x = (double)(W + 2 * pad_l) / rw;
         dd.offset_y = (double)-pad_t, dd.offset_x = (double)-pad_l;
-    } else {
-        int64_t is[4] = {1, rh, rw, 3};
-        x = tr_graph_input(g, "input", TRYON_DTYPE_F32, 4, is);
     }
     for (int32_t i = 0; i < a->n_layers; i++) x = conv_layer(g, w, x, &a->layers[i]);
     int32_t head[4];
     for (int32_t i = 0; i < 4; i++) head[i] = conv_layer(g, w, x, &a->heads[i]);
     tr_graph_name(g, "heatmap_scores");
     int32_t scores = tr_activation(g, head[0], tr_epilogue_make(TR_ACT_SIGMOID));
-    dd.output_stride = os;
+    dd.output_stride = a->output_stride;
     dd.multi = p->multi ? 1 : 0;
     dd.max_poses = p->multi ? p->max_poses : 1;
     dd.local_max_radius = 1;
@@ -365,13 +349,62 @@ tryon_status tryon_posenet_load(tryon_ctx *ctx, const tryon_weights *w,
     dd.nms_radius = p->nms_radius;
     tr_graph_name(g, "decode");
     int32_t poses = tr_posenet_decode(g, scores, head[1], head[2], head[3], &dd);
-    tr_graph_output(g, head[0], "heatmap");
-    tr_graph_output(g, scores, "heatmap_scores");
-    tr_graph_output(g, head[1], "offsets");
-    tr_graph_output(g, head[2], "displacement_fwd");
-    tr_graph_output(g, head[3], "displacement_bwd");
-    tr_graph_output(g, poses, "poses");
-    if (pre >= 0) tr_graph_output(g, pre, "input");
+    out[0] = head[0], out[1] = scores, out[2] = head[1], out[3] = head[2], out[4] = head[3];
+    out[5] = poses, out[6] = pre;
+}
+
+int32_t tr_posenet_append(tr_graph *g, const tryon_weights *w, const tryon_posenet_params *p,
+                          int32_t image) {
+    if (g->status != TRYON_OK) return -1;
+    const tr_tensor *t = &g->tensors[image];
+    if (t->ndim != 4 || t->shape[0] != 1 || t->shape[3] != 3 ||
+        (t->dtype != TRYON_DTYPE_U8 && t->dtype != TRYON_DTYPE_F32))
+        return TR_GRAPH_FAIL(g, TRYON_ERR_INVALID_ARG,
+                             "posenet: the image must be (1, H, W, 3) U8 or F32");
+    pn_arch *a = tr_mem_alloc(g->ctx, sizeof *a);
+    if (!a) return TR_GRAPH_FAIL(g, TRYON_ERR_NOMEM, "posenet: out of memory");
+    tryon_posenet_params q = *p;
+    q.input = TRYON_POSENET_INPUT_IMAGE;
+    q.image_height = (int32_t)t->shape[1], q.image_width = (int32_t)t->shape[2];
+    int32_t rh, rw, out[7] = {-1, -1, -1, -1, -1, -1, -1};
+    tryon_status st = read_arch(g->ctx, w, a);
+    if (st == TRYON_OK) st = resolve(g->ctx, a, &q, &rh, &rw);
+    if (st == TRYON_OK) build(g, w, a, &q, image, 1, rh, rw, out);
+    tr_mem_free(a);
+    if (st != TRYON_OK) {
+        char why[sizeof g->ctx->err]; /* the message is formatted back into ctx->err */
+        snprintf(why, sizeof why, "%s", tryon_ctx_last_error(g->ctx));
+        return TR_GRAPH_FAIL(g, st, "%s", why);
+    }
+    return out[5];
+}
+
+tryon_status tryon_posenet_load(tryon_ctx *ctx, const tryon_weights *w,
+                                const tryon_posenet_params *p, tryon_model **out) {
+    *out = NULL;
+    if (!w || !p) return TR_FAIL(ctx, TRYON_ERR_INVALID_ARG, "posenet: NULL weights or params");
+    pn_arch *a = tr_mem_alloc(ctx, sizeof *a);
+    if (!a) return TRYON_ERR_NOMEM;
+    tr_graph *g = NULL;
+    int32_t rh, rw;
+    tryon_status st = read_arch(ctx, w, a);
+    if (st == TRYON_OK) st = resolve(ctx, a, p, &rh, &rw);
+    if (st == TRYON_OK) st = tr_graph_init(ctx, &g);
+    if (st != TRYON_OK) goto done;
+    int image = p->input == TRYON_POSENET_INPUT_IMAGE;
+    int32_t x, ids[7];
+    if (image) {
+        int64_t is[4] = {1, p->image_height, p->image_width, 3};
+        x = tr_graph_input(g, "image", TRYON_DTYPE_U8, 4, is);
+    } else {
+        int64_t is[4] = {1, rh, rw, 3};
+        x = tr_graph_input(g, "input", TRYON_DTYPE_F32, 4, is);
+    }
+    build(g, w, a, p, x, image, rh, rw, ids);
+    static const char *const names[7] = {"heatmap", "heatmap_scores", "offsets",
+                                         "displacement_fwd", "displacement_bwd", "poses", "input"};
+    for (int32_t i = 0; i < 7; i++)
+        if (i < 6 || ids[i] >= 0) tr_graph_output(g, ids[i], names[i]);
     st = tr_model_create(ctx, g, out); /* takes g, even on failure */
     g = NULL;
 done:

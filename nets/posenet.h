@@ -18,4 +18,11 @@ static const int8_t tr_posenet_bones[TR_POSENET_N_BONES][2] = {
     {8, 6},  {8, 10}, {12, 14}, {14, 16}, {5, 6}, {11, 12},
 };
 
+/* Appends PoseNet (preprocessing, backbone, heads, decoder) to g for image, a
+ * (1, H, W, 3) U8 or F32 tensor in 0..255; p's input kind and image size are
+ * ignored (the image's are used). Returns the poses tensor (1, P, 18, 3) in
+ * image pixels (tryon_posenet_load's output 5), or -1 with the error on g. */
+int32_t tr_posenet_append(tr_graph *g, const tryon_weights *w, const tryon_posenet_params *p,
+                          int32_t image);
+
 #endif /* TR_POSENET_H */

@@ -78,6 +78,15 @@ typedef enum tr_op {
     TR_OP_RASTER_COVERAGE,
     TR_OP_INTERPOLATE,
     TR_OP_TEXTURE,
+    TR_OP_BG_MASK,             /* try-on: graph_fit.h */
+    TR_OP_MORPH,
+    TR_OP_MASK_CLEAN,
+    TR_OP_GARMENT_ANCHORS,
+    TR_OP_SLEEVE_WEIGHT,
+    TR_OP_GARMENT_TRI,
+    TR_OP_FIT_CONTROLS,
+    TR_OP_BODY_PROXY,
+    TR_OP_SHADE_COMPOSITE,
     TR_OP_COUNT
 } tr_op;
 
@@ -107,6 +116,15 @@ typedef union tr_params {
     tr_raster_desc raster;        /* TR_OP_RASTERIZE, TR_OP_RASTER_COVERAGE */
     tr_interpolate_desc interp;
     tr_texture_desc tex;
+    tr_bg_mask_desc bg_mask;     /* try-on: graph_fit.h */
+    tr_morph_desc morph;
+    tr_mask_clean_desc mask_clean;
+    tr_garment_anchors_desc anchors;
+    tr_sleeve_weight_desc sleeve;
+    tr_garment_tri_desc gtri;
+    tr_fit_controls_desc fit;
+    tr_body_proxy_desc proxy;
+    tr_shade_composite_desc comp;
 } tr_params;
 
 typedef struct tr_node {

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "graph.h"
+#include "graph_fit.h"
 
 static tr_pool *pool_of(const tr_exec *ex) { return ex->ctx->pool; }
 
@@ -337,4 +338,13 @@ const tr_op_info tr_op_table[TR_OP_COUNT] = {
     [TR_OP_RASTER_COVERAGE] = {"raster_coverage", cpu_raster_coverage, NULL, NULL},
     [TR_OP_INTERPOLATE] = {"interpolate", cpu_interpolate, NULL, NULL},
     [TR_OP_TEXTURE] = {"texture", cpu_texture, NULL, NULL},
+    [TR_OP_BG_MASK] = {"bg_mask", tr_cpu_op_bg_mask, NULL, NULL},
+    [TR_OP_MORPH] = {"morph", tr_cpu_op_morph, NULL, NULL},
+    [TR_OP_MASK_CLEAN] = {"mask_clean", tr_cpu_op_mask_clean, NULL, NULL},
+    [TR_OP_GARMENT_ANCHORS] = {"garment_anchors", tr_cpu_op_garment_anchors, NULL, NULL},
+    [TR_OP_SLEEVE_WEIGHT] = {"sleeve_weight", tr_cpu_op_sleeve_weight, NULL, NULL},
+    [TR_OP_GARMENT_TRI] = {"garment_tri", tr_cpu_op_garment_tri, NULL, NULL},
+    [TR_OP_FIT_CONTROLS] = {"fit_controls", tr_cpu_op_fit_controls, NULL, NULL},
+    [TR_OP_BODY_PROXY] = {"body_proxy", tr_cpu_op_body_proxy, NULL, NULL},
+    [TR_OP_SHADE_COMPOSITE] = {"shade_composite", tr_cpu_op_shade_composite, NULL, NULL},
 };

@@ -92,12 +92,22 @@ static int pinned(const tr_tensor *t) {
 }
 
 /* Per-op workspace: instance norm keeps (mean, rstd) per (n, c); PoseNet's
- * multi-pose decoder its candidate heap and decoded keypoints. */
+ * multi-pose decoder its candidate heap and decoded keypoints; the try-on ops
+ * their border samples, intermediate pass, flood-fill queue, cell table and
+ * per-row sums. */
 static int64_t workspace_bytes(const tr_graph *g, const tr_node *n) {
     (void)g;
-    if (n->op == TR_OP_INSTANCE_NORM) return (int64_t)n->p.inorm.n * n->p.inorm.c * 2 * 8;
-    if (n->op == TR_OP_POSENET_DECODE) return tr_posenet_decode_ws_bytes(&n->p.pose);
-    return 0;
+    switch (n->op) {
+    case TR_OP_INSTANCE_NORM: return (int64_t)n->p.inorm.n * n->p.inorm.c * 2 * 8;
+    case TR_OP_POSENET_DECODE: return tr_posenet_decode_ws_bytes(&n->p.pose);
+    case TR_OP_BG_MASK: return tr_bg_mask_ws_bytes(&n->p.bg_mask);
+    case TR_OP_MORPH:
+        return (int64_t)n->p.morph.n * n->p.morph.h * n->p.morph.w * n->p.morph.c * 4;
+    case TR_OP_MASK_CLEAN: return tr_mask_clean_ws_bytes(&n->p.mask_clean);
+    case TR_OP_GARMENT_TRI: return (int64_t)n->p.gtri.gx * n->p.gtri.gy;
+    case TR_OP_SHADE_COMPOSITE: return tr_shade_composite_ws_bytes(&n->p.comp);
+    default: return 0;
+    }
 }
 
 tryon_status tr_graph_plan(tr_graph *g) {

@@ -101,10 +101,20 @@ cli_file_kind cli_file_kind_of(const char *path);
 /* Kind for an output path by extension (.png / .npy). */
 cli_file_kind cli_output_kind(const char *path);
 
+/* Drawing on 8-bit RGB or RGBA images (tools/draw.c): a filled disc, a
+ * thick line, PoseNet skeletons (keypoints and bones scoring >= min_score). */
+void cli_dot(tryon_image *img, double cx, double cy, double r, const uint8_t rgb[3]);
+void cli_line(tryon_image *img, double ax, double ay, double bx, double by, double r,
+              const uint8_t rgb[3]);
+void cli_draw_poses(tryon_image *img, const tryon_pose *poses, int32_t n, float min_score);
+/* Creates dir if missing; prints the error and returns -1 when it cannot. */
+int cli_make_dir(const char *dir);
+
 /* Subcommands (one file each). */
 extern const cli_cmd cli_cmd_info;
 extern const cli_cmd cli_cmd_generate;
 extern const cli_cmd cli_cmd_pose;
 extern const cli_cmd cli_cmd_translate;
+extern const cli_cmd cli_cmd_fit;
 
 #endif /* TRYON_CLI_H */

@@ -3,11 +3,9 @@
  * network input and every head. The graph does all the work (tryon.h,
  * PoseNet section); this file parses options, converts layouts for the
  * NCHW .npy files and draws the skeleton. */
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cli.h"
 #include "posenet.h"
@@ -73,46 +71,6 @@ static tryon_status write_nchw(tryon_ctx *ctx, const char *dir, const char *name
     st = tryon_npy_write(ctx, path, &a);
     tryon_array_free(&a);
     return st;
-}
-
-/* ---- overlay ---------------------------------------------------------------- */
-
-static void dot(tryon_image *img, double cx, double cy, double r, const uint8_t rgb[3]) {
-    int32_t x0 = (int32_t)floor(cx - r), x1 = (int32_t)ceil(cx + r);
-    int32_t y0 = (int32_t)floor(cy - r), y1 = (int32_t)ceil(cy + r);
-    for (int32_t y = y0 < 0 ? 0 : y0; y <= y1 && y < img->height; y++)
-        for (int32_t x = x0 < 0 ? 0 : x0; x <= x1 && x < img->width; x++)
-            if ((x - cx) * (x - cx) + (y - cy) * (y - cy) <= r * r)
-                memcpy(img->data + ((int64_t)y * img->width + x) * 3, rgb, 3);
-}
-
-static void line(tryon_image *img, const tryon_keypoint *a, const tryon_keypoint *b, double r,
-                 const uint8_t rgb[3]) {
-    double len = hypot(b->x - a->x, b->y - a->y);
-    int32_t steps = (int32_t)(len / (r > 1 ? r * 0.5 : 0.5)) + 1;
-    if (!isfinite(len) || steps > 100000) return;
-    for (int32_t i = 0; i <= steps; i++) {
-        double t = (double)i / steps;
-        dot(img, a->x + (b->x - a->x) * t, a->y + (b->y - a->y) * t, r, rgb);
-    }
-}
-
-static void draw_poses(tryon_image *img, const tryon_pose *poses, int32_t n, float min_score) {
-    static const uint8_t colors[6][3] = {{0, 255, 255}, {255, 0, 255}, {255, 255, 0},
-                                         {0, 255, 0},   {255, 128, 0}, {0, 128, 255}};
-    int32_t side = img->width < img->height ? img->width : img->height;
-    double r = side / 200.0 < 1.5 ? 1.5 : side / 200.0;
-    for (int32_t p = 0; p < n; p++) {
-        const tryon_keypoint *k = poses[p].keypoints;
-        const uint8_t *c = colors[p % 6];
-        for (int32_t b = 0; b < TR_POSENET_N_BONES; b++) {
-            const tryon_keypoint *u = &k[tr_posenet_bones[b][0]], *v = &k[tr_posenet_bones[b][1]];
-            if (u->score >= min_score && v->score >= min_score) line(img, u, v, r * 0.6, c);
-        }
-        static const uint8_t red[3] = {255, 0, 0};
-        for (int32_t i = 0; i < TRYON_POSENET_KEYPOINTS; i++)
-            if (k[i].score >= min_score) dot(img, k[i].x, k[i].y, r * 1.2, red);
-    }
 }
 
 /* ---- JSON --------------------------------------------------------------------- */
@@ -189,15 +147,6 @@ static int parse(int argc, char **argv, pose_opts *o, cli_common *common) {
     return 0;
 }
 
-static int make_dir(const char *dir) {
-    if (mkdir(dir, 0777) == 0 || errno == EEXIST) {
-        struct stat sb;
-        if (stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode)) return 0;
-    }
-    fprintf(stderr, "tryon: error: cannot create folder %s\n", dir);
-    return -1;
-}
-
 static int run(int argc, char **argv) {
     pose_opts o;
     memset(&o, 0, sizeof o);
@@ -272,7 +221,7 @@ static int run(int argc, char **argv) {
     if (o.dump) {
         static const char *names[5] = {"heatmap", "heatmap_scores", "offsets", "displacement_fwd",
                                        "displacement_bwd"};
-        if (make_dir(o.dump)) {
+        if (cli_make_dir(o.dump)) {
             code = CLI_EXIT_IO;
             goto out;
         }
@@ -298,7 +247,7 @@ static int run(int argc, char **argv) {
             }
             canvas = back;
         }
-        draw_poses(&canvas, poses, n, o.p.score_threshold);
+        cli_draw_poses(&canvas, poses, n, o.p.score_threshold);
         st = tryon_image_write_png(ctx, o.overlay, &canvas);
         tryon_image_free(&back);
         if (st != TRYON_OK) goto fail;

@@ -9,6 +9,7 @@ static const cli_cmd *const commands[] = {
     &cli_cmd_generate,
     &cli_cmd_pose,
     &cli_cmd_translate,
+    &cli_cmd_fit,
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
