@@ -159,7 +159,7 @@ tryon_status tryon_fit_load(tryon_ctx *ctx, const tryon_weights *posenet,
 
     /* Pose -> control points -> thin-plate spline -> deformed mesh. */
     tryon_posenet_params pp = tryon_posenet_params_default();
-    int32_t poses = tr_posenet_append(g, posenet, &pp, person_u8 >= 0 ? person_u8 : person);
+    int32_t poses = tr_posenet_append(g, posenet, &pp, person_u8 >= 0 ? person_u8 : person, 0);
     tr_graph_name(g, "controls");
     int32_t ctl = tr_fit_controls(g, poses, anchors, placement, TH, TW, p->min_keypoint_score);
     int32_t rows = tr_slice(g, ctl, 1, 0, TR_ANCHOR_COUNT);

@@ -236,7 +236,8 @@ static tryon_status read_arch(tryon_ctx *ctx, const tryon_weights *w, pn_arch *a
 
 /* ---- graph --------------------------------------------------------------------- */
 
-static int32_t conv_layer(tr_graph *g, const tryon_weights *w, int32_t x, const pn_layer *l) {
+static int32_t conv_layer(tr_graph *g, const tryon_weights *w, int32_t x, const pn_layer *l,
+                          tr_conv_accum accum) {
     int32_t groups = l->depthwise ? l->in : 1;
     int64_t ws[4] = {l->out, l->kh, l->kw, l->in / groups}, bs[1] = {l->out};
     tr_conv_opts o = tr_conv_opts_default();
@@ -245,8 +246,7 @@ static int32_t conv_layer(tr_graph *g, const tryon_weights *w, int32_t x, const 
     o.tf_same = l->same;
     o.groups = groups;
     o.ep = tr_epilogue_make(l->act);
-    /* TF.js's CPU backend rounds each tap once: reproduce it bit for bit. */
-    o.accum = TR_CONV_ACCUM_ROUND_ONCE;
+    o.accum = accum;
     o.bias = tr_graph_weight(g, w, l->bias, 1, bs);
     int32_t wt = tr_graph_weight(g, w, l->weight, 4, ws);
     tr_graph_name(g, "%s", l->name);
@@ -313,7 +313,7 @@ static tryon_status resolve(tryon_ctx *ctx, const pn_arch *a, const tryon_posene
  * displacement_bwd, poses and (images only, else -1) the preprocessed input. */
 static void build(tr_graph *g, const tryon_weights *w, const pn_arch *a,
                   const tryon_posenet_params *p, int32_t x, int image, int32_t rh, int32_t rw,
-                  int32_t out[7]) {
+                  tr_conv_accum accum, int32_t out[7]) {
     tr_posenet_decode_desc dd;
     memset(&dd, 0, sizeof dd);
     dd.scale_y = dd.scale_x = 1.0;
@@ -335,9 +335,9 @@ static void build(tr_graph *g, const tryon_weights *w, const pn_arch *a,
         dd.scale_y = (double)(H + 2 * pad_t) / rh, dd.scale_x = (double)(W + 2 * pad_l) / rw;
         dd.offset_y = (double)-pad_t, dd.offset_x = (double)-pad_l;
     }
-    for (int32_t i = 0; i < a->n_layers; i++) x = conv_layer(g, w, x, &a->layers[i]);
+    for (int32_t i = 0; i < a->n_layers; i++) x = conv_layer(g, w, x, &a->layers[i], accum);
     int32_t head[4];
-    for (int32_t i = 0; i < 4; i++) head[i] = conv_layer(g, w, x, &a->heads[i]);
+    for (int32_t i = 0; i < 4; i++) head[i] = conv_layer(g, w, x, &a->heads[i], accum);
     tr_graph_name(g, "heatmap_scores");
     int32_t scores = tr_activation(g, head[0], tr_epilogue_make(TR_ACT_SIGMOID));
     dd.output_stride = a->output_stride;
@@ -354,7 +354,7 @@ static void build(tr_graph *g, const tryon_weights *w, const pn_arch *a,
 }
 
 int32_t tr_posenet_append(tr_graph *g, const tryon_weights *w, const tryon_posenet_params *p,
-                          int32_t image) {
+                          int32_t image, int tfjs_exact) {
     if (g->status != TRYON_OK) return -1;
     const tr_tensor *t = &g->tensors[image];
     if (t->ndim != 4 || t->shape[0] != 1 || t->shape[3] != 3 ||
@@ -369,7 +369,8 @@ int32_t tr_posenet_append(tr_graph *g, const tryon_weights *w, const tryon_posen
     int32_t rh, rw, out[7] = {-1, -1, -1, -1, -1, -1, -1};
     tryon_status st = read_arch(g->ctx, w, a);
     if (st == TRYON_OK) st = resolve(g->ctx, a, &q, &rh, &rw);
-    if (st == TRYON_OK) build(g, w, a, &q, image, 1, rh, rw, out);
+    tr_conv_accum accum = tfjs_exact ? TR_CONV_ACCUM_ROUND_ONCE : TR_CONV_ACCUM_F32;
+    if (st == TRYON_OK) build(g, w, a, &q, image, 1, rh, rw, accum, out);
     tr_mem_free(a);
     if (st != TRYON_OK) {
         char why[sizeof g->ctx->err]; /* the message is formatted back into ctx->err */
@@ -400,7 +401,9 @@ tryon_status tryon_posenet_load(tryon_ctx *ctx, const tryon_weights *w,
         int64_t is[4] = {1, rh, rw, 3};
         x = tr_graph_input(g, "input", TRYON_DTYPE_F32, 4, is);
     }
-    build(g, w, a, p, x, image, rh, rw, ids);
+    /* TF.js's CPU backend rounds each tap once: the public model reproduces
+     * it bit for bit (tests compare with TF.js). */
+    build(g, w, a, p, x, image, rh, rw, TR_CONV_ACCUM_ROUND_ONCE, ids);
     static const char *const names[7] = {"heatmap", "heatmap_scores", "offsets",
                                          "displacement_fwd", "displacement_bwd", "poses", "input"};
     for (int32_t i = 0; i < 7; i++)
