@@ -530,11 +530,18 @@ typedef struct tryon_fit_params {
      * "c" (1, c_dim)], "psi" and "noise", as tryon_stylegan2_build's INPUT_Z
      * model takes them, instead of read from input "person". */
     const tryon_weights *person_generator;
+    /* 1: the keypoints come from the caller (another pose estimator, a
+     * tracker) through input "poses" (1, 1, 18, 3) f32, laid out as PoseNet's
+     * output (rows keypoint x, y, score in image pixels, pixel centres at
+     * integers; row 17 pose score, 1, 0), and no PoseNet runs; the posenet
+     * weights may then be NULL. */
+    int32_t external_pose;
 } tryon_fit_params;
 
 tryon_fit_params tryon_fit_params_default(void);
 
-/* Builds and plans the fitting graph. posenet: PoseNet weights (make weights).
+/* Builds and plans the fitting graph. posenet: PoseNet weights (make weights),
+ * or NULL with external_pose.
  * Inputs, by name (tryon_model_input): "person" (1, H, W, 3) U8 (or the
  * generator's inputs), "garment_texture", "garment_anchors", "garment_tri",
  * "garment_sleeve" (set them with tryon_fit_set_garment), "placement" (4)

@@ -107,7 +107,8 @@ static int32_t smooth_luminance(tr_graph *g, int32_t person, int32_t h, int32_t 
 
 static tryon_status check_params(tryon_ctx *ctx, const tryon_weights *posenet,
                                  const tryon_fit_params *p) {
-    if (!posenet || !p) return TR_FAIL(ctx, TRYON_ERR_INVALID_ARG, "fit: NULL weights or params");
+    if (!p || (!posenet && !p->external_pose))
+        return TR_FAIL(ctx, TRYON_ERR_INVALID_ARG, "fit: NULL PoseNet weights or params");
     if (!p->person_generator && (p->width < 16 || p->height < 16 || p->width > 16384 ||
                                  p->height > 16384))
         return TR_FAIL(ctx, TRYON_ERR_INVALID_ARG, "fit: person image %dx%d outside 16..16384",
@@ -158,8 +159,14 @@ tryon_status tryon_fit_load(tryon_ctx *ctx, const tryon_weights *posenet,
     int32_t placement = tr_graph_input(g, "placement", TRYON_DTYPE_F32, 1, ps);
 
     /* Pose -> control points -> thin-plate spline -> deformed mesh. */
-    tryon_posenet_params pp = tryon_posenet_params_default();
-    int32_t poses = tr_posenet_append(g, posenet, &pp, person_u8 >= 0 ? person_u8 : person, 0);
+    int32_t poses;
+    if (p->external_pose) {
+        int64_t kps[4] = {1, 1, 18, 3};
+        poses = tr_graph_input(g, "poses", TRYON_DTYPE_F32, 4, kps);
+    } else {
+        tryon_posenet_params pp = tryon_posenet_params_default();
+        poses = tr_posenet_append(g, posenet, &pp, person_u8 >= 0 ? person_u8 : person, 0);
+    }
     tr_graph_name(g, "controls");
     int32_t ctl = tr_fit_controls(g, poses, anchors, placement, TH, TW, p->min_keypoint_score);
     int32_t rows = tr_slice(g, ctl, 1, 0, TR_ANCHOR_COUNT);
@@ -248,7 +255,7 @@ tryon_status tryon_fit_load(tryon_ctx *ctx, const tryon_weights *posenet,
     tr_graph_name(g, "composite");
     int32_t img = tr_shade_composite(g, person, layer, lum, p->shading, SHADE_LO, SHADE_HI);
     tr_graph_output(g, img, "image");
-    tr_graph_output(g, poses, "poses");
+    tr_graph_output(g, poses, "poses"); /* with external_pose: the input itself */
     tr_graph_output(g, layer, "garment_layer");
     tr_graph_output(g, ctl, "controls");
     if (p->person_generator) tr_graph_output(g, person, "person");
