@@ -169,6 +169,7 @@ test-gpu: $(GPU_TEST_BINS)
 test-cli: $(CLI)
 	@TRYON=$(CLI) BUILD=$(BUILD) sh tests/cli_errors.sh
 	@TRYON=$(CLI) BUILD=$(BUILD) PYTHON=$(PYTHON) sh tests/cli_pose.sh
+	@TRYON=$(CLI) BUILD=$(BUILD) PYTHON=$(PYTHON) DATA=$(DATA_DIR) sh tests/cli_fit.sh
 
 # --- weights (git-ignored; never committed) -------------------------------------
 weights: weights/posenet.safetensors

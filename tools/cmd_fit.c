@@ -392,10 +392,11 @@ static int run(int argc, char **argv) {
         fp.person_generator = s.model_w;
     }
     if ((st = tryon_weights_open(ctx, o.pose_weights, &s.pose_w)) != TRYON_OK) {
-        if (st == TRYON_ERR_IO && !strcmp(o.pose_weights, DEFAULT_POSE_WEIGHTS))
+        code = cli_fail(ctx, st);
+        if (st == TRYON_ERR_IO)
             fprintf(stderr, "tryon: hint: `make weights` fetches and converts the PoseNet "
-                            "weights, or pass --pose-weights FILE\n");
-        goto fail;
+                            "weights into " DEFAULT_POSE_WEIGHTS "; or pass --pose-weights FILE\n");
+        goto out;
     }
     fp.width = person.width, fp.height = person.height;
     fp.texture_width = o.tex_w, fp.texture_height = o.tex_h;
