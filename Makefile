@@ -84,7 +84,7 @@ BENCH_OBJ := $(BENCH_SRC:%.c=$(BUILD)/%.o)
 BENCH  := $(BUILD)/tryon-bench
 
 .PHONY: bench all lib cli tests test test-cpu test-gpu test-cli cuda-check install uninstall clean \
-        format format-check help ref weights
+        format format-check help ref weights demo print-cli
 .DEFAULT_GOAL := all
 # Keep test objects: they are intermediate files of the test binaries, and make
 # would otherwise delete them after every link and rebuild them next time.
@@ -171,6 +171,13 @@ test-cli: $(CLI)
 	@TRYON=$(CLI) BUILD=$(BUILD) PYTHON=$(PYTHON) sh tests/cli_pose.sh
 	@TRYON=$(CLI) BUILD=$(BUILD) PYTHON=$(PYTHON) DATA=$(DATA_DIR) sh tests/cli_fit.sh
 
+# --- demo: set-up on a fresh machine, then tryon fit (tools/demo.sh) -------------
+DEMO_OUT ?= demo-out
+demo:
+	@sh tools/demo.sh $(PYTHON) $(DATA_DIR) $(DEMO_OUT)
+print-cli:
+	@echo $(CLI)
+
 # --- weights (git-ignored; never committed) -------------------------------------
 weights: weights/posenet.safetensors
 weights/posenet.safetensors: tools/fetch_posenet.sh tools/convert_posenet.py
@@ -240,6 +247,7 @@ help:
 	@echo "make test SAN=address,undefined   the same under sanitizers"
 	@echo "make CUDA=0 test  CPU-only build and tests"
 	@echo "make cuda-check   compile every .cu for sm_80 and sm_90a, warnings as errors"
+	@echo "make demo         install packages, build, fetch weights, run tryon fit (outputs in demo-out/)"
 	@echo "make weights      fetch and convert weights/posenet.safetensors"
 	@echo "make install PREFIX=/usr/local"
 
