@@ -236,7 +236,17 @@ def random_state_dict(cfg, g):
         sd[f"mapping.fc{i}.weight"] = randn(feats[i + 1], feats[i]) / 0.01
         sd[f"mapping.fc{i}.bias"] = randn(feats[i + 1], scale=10.0)   # * 0.01 at run time
     sd["mapping.w_avg"] = randn(w, scale=0.5)
-    filt = make_filter([1, 3, 3, 1])
+    if cfg.get("filter") == "random":
+        # A different asymmetric, non-separable 4x4 filter in every resample_filter
+        # buffer: the engine must use each layer's own filter, in the official
+        # orientation, which the symmetric [1,3,3,1] default cannot reveal.
+        class _Filters:
+            def clone(self):
+                f = torch.rand([4, 4], generator=g) + 0.1
+                return f / f.sum()
+        filt = _Filters()
+    else:
+        filt = make_filter([1, 3, 3, 1])
     prev = 0
     for r in [4 * 2 ** i for i in range(int(math.log2(cfg["res"])) - 1)]:
         p, co = f"synthesis.b{r}", ch(r)
@@ -288,7 +298,8 @@ def as_module(sd, init_args, init_kwargs):
 # ---- configurations -------------------------------------------------------------
 # res 8..256, c_dim 0 and > 0, all three architectures, batch 1 and 3, truncation
 # with and without cutoff, clamps that are active, z_dim != w_dim, 1 and 3 image
-# channels, no-noise layers, W input, noise 'none', the .pkl path.
+# channels, no-noise layers, W input, noise 'none', the .pkl path, non-default
+# (asymmetric, per-layer) resample filters.
 BASE = dict(z_dim=32, w_dim=32, c_dim=0, mapping_layers=2, img_channels=3, channel_base=512,
             channel_max=32, architecture="skip", conv_clamp=None, batch=1, psi=1.0,
             cutoff=None, noise_mode="const", input_w=False, seed=0, cls=-1, cli=False,
@@ -311,6 +322,8 @@ CONFIGS = [
          channel_max=32, conv_clamp=256, seed=3, cli=True),
     dict(name="r16_skip_w_b3", res=16, batch=3, input_w=True, noise_mode="none",
          channel_base=512, channel_max=32, seed=21, cli=True),
+    dict(name="r32_resnet_filters_c2", res=32, architecture="resnet", c_dim=2, cls=1,
+         filter="random", batch=2, seed=31),
 ]
 
 
