@@ -347,6 +347,41 @@ START_TEST(cli_npy_batch_matches_pytorch) {
 }
 END_TEST
 
+START_TEST(cli_png_into_gray_net_uses_pil_luma) {
+    /* A colour PNG into a 1-channel net: the official pipeline's convert('L')
+     * luma, (19595 R + 38470 G + 7471 B + 2^15) >> 16, not the decimal
+     * round(0.299 R + 0.587 G + 0.114 B), which differs by one level on half
+     * of this image's pixels (tests/ref/torch_cyclegan.py picks them). One
+     * level is 2/255 at the input, far above TOL_TANH at the output. */
+    char pth[1024], st[1100], png[1024], ref[1024], out[1100], cli[1024];
+    if (!ref_file("cli_png_into_gray_net_uses_pil_luma", "png_gray_resnet.pth", pth, sizeof pth))
+        return;
+    ref_file("", "png_gray_in.png", png, sizeof png);
+    ref_file("", "png_gray_resnet_out.npy", ref, sizeof ref);
+    snprintf(st, sizeof st, "%s.safetensors", pth);
+    convert_case(pth, st);
+    snprintf(out, sizeof out, "%s.out.npy", pth);
+    char cmd[4096], log[2048], logf[1200];
+    snprintf(cmd, sizeof cmd, "'%s' translate -w '%s' -i '%s' -o '%s'", cli_path(cli, sizeof cli),
+             st, png, out);
+    snprintf(logf, sizeof logf, "%s.log", out);
+    int rc = run_cmd(cmd, logf, log, sizeof log);
+    ck_assert_msg(rc == 0, "tryon translate exited %d: %s", rc, log);
+    tryon_ctx *ctx = tu_ctx(1);
+    tryon_array got, want;
+    tu_npy_load(ctx, out, &got);
+    tu_npy_load(ctx, ref, &want);
+    ck_assert_int_eq(got.ndim, 4);
+    for (int i = 0; i < 4; i++) ck_assert_int_eq(got.shape[i], want.shape[i]);
+    tu_cmp c = tu_compare(got.data, want.data, tryon_array_numel(&want), TOL_TANH, 0);
+    TU_ASSERT_CMP(c, 4, want.shape, "colour PNG into a gray net");
+    tryon_array_free(&got);
+    tryon_array_free(&want);
+    tryon_ctx_free(ctx);
+    cli_png_matches("png_gray_resnet", st, png, ref, 1);
+}
+END_TEST
+
 START_TEST(cli_size_resizes_before_preprocessing) {
     /* --size 74x58 doubles the 37x29 PNG: bilinear weights are then multiples
      * of 1/16, exact in f32 and f64 alike, so the 8-bit rounding is
@@ -605,6 +640,7 @@ static Suite *suite(void) {
     tcase_add_loop_test(tc, cli_png_random_nets_match_official_postprocessing, 0, 2);
     tcase_add_test(tc, cli_npy_batch_matches_pytorch);
     tcase_add_test(tc, cli_size_resizes_before_preprocessing);
+    tcase_add_test(tc, cli_png_into_gray_net_uses_pil_luma);
     suite_add_tcase(s, tc);
     /* Real 512x512 style transfer: ~80 GFLOP per run on the reference kernels. */
     tc = tcase_create("real");
