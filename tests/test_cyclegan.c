@@ -174,6 +174,7 @@ static const parity_case parity_cases[] = {
     {"r9_ngf4_b2_30x21", TOL_TANH},          /* resnet_9blocks, batch 2, sides not /4 */
     {"r2_ngf6_old_dropout_20x27", TOL_TANH}, /* dropout naming, buffers, legacy format */
     {"r1_ngf4_gray_13x17", TOL_TANH},        /* 1 channel in and out, odd sides */
+    {"r0_ngf4_3to1_b2_19x23", TOL_TANH},     /* no residual blocks, 3 -> 1 channels */
     {"tn_full_40x28", TOL_255},              /* official widths, affine norms */
     {"tn_narrow_old_b2_30x22", TOL_255},     /* narrow, batch 2, in*.running_* dropped */
 };

@@ -241,6 +241,7 @@ def main(outdir):
         ("r9_ngf4_b2_30x21", 3, 3, 4, 9, False, False, (2, 30, 21)),
         ("r2_ngf6_old_dropout_20x27", 3, 3, 6, 2, True, True, (1, 20, 27)),
         ("r1_ngf4_gray_13x17", 1, 1, 4, 1, False, False, (1, 13, 17)),
+        ("r0_ngf4_3to1_b2_19x23", 3, 1, 4, 0, False, False, (2, 19, 23)),
     ]
     for i, (name, inc, outc, ngf, nb, drop, old, (n, h, w)) in enumerate(resnet_cases):
         torch.manual_seed(100 + i)
