@@ -174,6 +174,7 @@ static const parity_case parity_cases[] = {
     {"r9_ngf4_b2_30x21", TOL_TANH},          /* resnet_9blocks, batch 2, sides not /4 */
     {"r2_ngf6_old_dropout_20x27", TOL_TANH}, /* dropout naming, buffers, legacy format */
     {"r1_ngf4_gray_13x17", TOL_TANH},        /* 1 channel in and out, odd sides */
+    {"r0_ngf4_3to1_b2_19x23", TOL_TANH},     /* no residual blocks, 3 -> 1 channels */
     {"tn_full_40x28", TOL_255},              /* official widths, affine norms */
     {"tn_narrow_old_b2_30x22", TOL_255},     /* narrow, batch 2, in*.running_* dropped */
 };
@@ -344,6 +345,41 @@ START_TEST(cli_npy_batch_matches_pytorch) {
     tryon_array_free(&got);
     tryon_array_free(&want);
     tryon_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(cli_png_into_gray_net_uses_pil_luma) {
+    /* A colour PNG into a 1-channel net: the official pipeline's convert('L')
+     * luma, (19595 R + 38470 G + 7471 B + 2^15) >> 16, not the decimal
+     * round(0.299 R + 0.587 G + 0.114 B), which differs by one level on half
+     * of this image's pixels (tests/ref/torch_cyclegan.py picks them). One
+     * level is 2/255 at the input, far above TOL_TANH at the output. */
+    char pth[1024], st[1100], png[1024], ref[1024], out[1100], cli[1024];
+    if (!ref_file("cli_png_into_gray_net_uses_pil_luma", "png_gray_resnet.pth", pth, sizeof pth))
+        return;
+    ref_file("", "png_gray_in.png", png, sizeof png);
+    ref_file("", "png_gray_resnet_out.npy", ref, sizeof ref);
+    snprintf(st, sizeof st, "%s.safetensors", pth);
+    convert_case(pth, st);
+    snprintf(out, sizeof out, "%s.out.npy", pth);
+    char cmd[4096], log[2048], logf[1200];
+    snprintf(cmd, sizeof cmd, "'%s' translate -w '%s' -i '%s' -o '%s'", cli_path(cli, sizeof cli),
+             st, png, out);
+    snprintf(logf, sizeof logf, "%s.log", out);
+    int rc = run_cmd(cmd, logf, log, sizeof log);
+    ck_assert_msg(rc == 0, "tryon translate exited %d: %s", rc, log);
+    tryon_ctx *ctx = tu_ctx(1);
+    tryon_array got, want;
+    tu_npy_load(ctx, out, &got);
+    tu_npy_load(ctx, ref, &want);
+    ck_assert_int_eq(got.ndim, 4);
+    for (int i = 0; i < 4; i++) ck_assert_int_eq(got.shape[i], want.shape[i]);
+    tu_cmp c = tu_compare(got.data, want.data, tryon_array_numel(&want), TOL_TANH, 0);
+    TU_ASSERT_CMP(c, 4, want.shape, "colour PNG into a gray net");
+    tryon_array_free(&got);
+    tryon_array_free(&want);
+    tryon_ctx_free(ctx);
+    cli_png_matches("png_gray_resnet", st, png, ref, 1);
 }
 END_TEST
 
@@ -605,6 +641,7 @@ static Suite *suite(void) {
     tcase_add_loop_test(tc, cli_png_random_nets_match_official_postprocessing, 0, 2);
     tcase_add_test(tc, cli_npy_batch_matches_pytorch);
     tcase_add_test(tc, cli_size_resizes_before_preprocessing);
+    tcase_add_test(tc, cli_png_into_gray_net_uses_pil_luma);
     suite_add_tcase(s, tc);
     /* Real 512x512 style transfer: ~80 GFLOP per run on the reference kernels. */
     tc = tcase_create("real");

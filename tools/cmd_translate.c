@@ -6,6 +6,7 @@
  * operation by operation, so that 8-bit outputs match the official scripts:
  *   cyclegan (test.py, util.tensor2im): x = v/255 normalised with mean and std
  *     0.5, which equals v/127.5 - 1 bit for bit (both round 2v/255 - 1 once);
+ *     a 1-channel net gets PIL's convert('L') of the RGB image (pil_luma);
  *     out = trunc((y + 1) / 2 * 255); a 1-channel output is written as gray RGB.
  *   transformernet (neural_style.py stylize, utils.save_image):
  *     x = v / 255 * 255 (ToTensor then mul(255), not always exactly v in f32);
@@ -39,8 +40,8 @@ static void help(FILE *out) {
         "PNG:  one image with the official pre- and post-processing:\n"
         "      cyclegan        x = v/127.5 - 1, out = trunc((y + 1) / 2 * 255)\n"
         "      transformernet  x = v/255*255,   out = trunc(clamp(y, 0, 255))\n"
-        "      The PNG is converted to the net's input channels (1 = gray by BT.601\n"
-        "      luma, 3 = RGB; alpha dropped). A 1-channel output is written as RGB.\n"
+        "      The PNG is converted to the net's input channels (1 = gray as PIL's\n"
+        "      convert('L'), 3 = RGB; alpha dropped). A 1-channel output is written as RGB.\n"
         "The output is 4*ceil(H/4) x 4*ceil(W/4): the input size when H and W are\n"
         "multiples of 4. Weights of another family fail with exit status 4.\n\n" CLI_COMMON_HELP);
 }
@@ -96,6 +97,20 @@ static void resize_nhwc(const float *x, float *y, int64_t n, int64_t h, int64_t 
         }
 }
 
+/* RGB -> gray in place as PIL's convert('L') does (what the official pipeline's
+ * torchvision Grayscale calls): ITU-R 601-2 luma in 16-bit fixed point,
+ * (19595 R + 38470 G + 7471 B + 2^15) >> 16. The exact decimal weights
+ * (tryon_image_read_png's conversion) differ by one level on 9040 of the 2^24
+ * colours. Gray read as RGB has R = G = B and stays itself. */
+static void pil_luma(tryon_image *img) {
+    const int64_t n = (int64_t)img->width * img->height;
+    for (int64_t i = 0; i < n; i++) {
+        const uint8_t *s = img->data + i * 3;
+        img->data[i] = (uint8_t)((19595u * s[0] + 38470u * s[1] + 7471u * s[2] + 0x8000u) >> 16);
+    }
+    img->channels = 1;
+}
+
 /* ---- the command ------------------------------------------------------------- */
 
 typedef struct job {
@@ -122,8 +137,9 @@ static int read_input(tryon_ctx *ctx, const job *j, const tryon_cyclegan_info *i
             return CLI_EXIT_UNSUPPORTED;
         }
         tryon_image img;
-        tryon_status st = tryon_image_read_png(ctx, j->input, info->in_channels, &img);
+        tryon_status st = tryon_image_read_png(ctx, j->input, 3, &img);
         if (st != TRYON_OK) return cli_fail(ctx, st);
+        if (info->in_channels == 1) pil_luma(&img);
         int64_t h = img.height, w = img.width, c = img.channels;
         uint8_t *px = img.data;
         uint8_t *resized = NULL;

@@ -14,6 +14,9 @@
  *     single.json / multi.json: decodeSinglePose and decodeMultiplePoses
  *     (maxDetections 5, scoreThreshold 0.5, nmsRadius 20) on those tensors,
  *     mapped to image pixels with scaleAndFlipPoses; meta.json has the sizes.
+ *     Also crops of those photos (CROPS below, written as image.png there)
+ *     that the photos themselves do not cover: a wide image (padding rows)
+ *     and pads of round(x.5) pixels.
  *   OUTDIR/even/           the real model on a seeded random 1x256x320x3 input
  *     (its Placeholder relaxed to [-1,-1,-1,3]): even sizes make TF 'SAME'
  *     padding asymmetric.
@@ -31,6 +34,15 @@ const zlib = require('zlib');
 const tf = require('@tensorflow/tfjs');
 const posenet = require('@tensorflow-models/posenet');
 const pnUtil = require('@tensorflow-models/posenet/dist/util');
+
+/* Crops [y, x, h, w] of the photos for cases the photos do not cover:
+ * astronaut 512x301 is wider than the 385x385 input, so tfjs-models pads rows,
+ * round(0.5 * 211) = 106 each (a .5 tie); ai-upper 688x689 pads columns by
+ * round(0.5 * 1) = 1 each. */
+const CROPS = [
+  {name: 'astronaut-wide-512x301', file: 'astronaut.png', crop: [60, 0, 301, 512]},
+  {name: 'ai-upper-688x689', file: 'ai-upper.png', crop: [20, 0, 689, 688]},
+];
 
 const OUTPUTS = {
   heatmap: 'heatmap_2', offsets: 'offset_2',
@@ -102,6 +114,37 @@ function readPng(file) {
     for (let c = 0; c < 3; c++) rgb[i * 3 + c] = px[i * chans + (chans >= 3 ? c : 0)];
   }
   return {width: w, height: h, rgb};
+}
+
+/* 8-bit RGB PNG writer (filter 0, zlib), for the crops below. */
+const CRC_TABLE = Array.from({length: 256}, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+function crc32(buf) {
+  let c = 0xffffffff;
+  for (const b of buf) c = CRC_TABLE[(c ^ b) & 255] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+function writePng(file, width, height, rgb) {
+  const chunk = (type, body) => {
+    const head = Buffer.alloc(8), tail = Buffer.alloc(4);
+    head.writeUInt32BE(body.length, 0);
+    head.write(type, 4, 'latin1');
+    tail.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), body])), 0);
+    return Buffer.concat([head, body, tail]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0), ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8, ihdr[9] = 2; /* 8-bit RGB, no interlace */
+  const raw = Buffer.alloc(height * (1 + width * 3));
+  for (let y = 0; y < height; y++) {
+    for (let i = 0; i < width * 3; i++) raw[y * (1 + width * 3) + 1 + i] = rgb[y * width * 3 + i];
+  }
+  fs.writeFileSync(file, Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr),
+    chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]));
 }
 
 /* Loads a graph model from model.json + shards on disk (no tfjs-node). */
@@ -185,10 +228,25 @@ async function realImages(out, modelJson, imagesDir) {
   const shape = net.model.inputs[0].shape;
   const res = [shape[1], shape[2]];
   const os = 16;
-  for (const file of fs.readdirSync(imagesDir).filter((f) => f.endsWith('.png')).sort()) {
-    const img = readPng(path.join(imagesDir, file));
-    const dir = path.join(out, 'real', path.basename(file, '.png'));
+  const jobs = fs.readdirSync(imagesDir).filter((f) => f.endsWith('.png')).sort()
+      .map((file) => ({name: path.basename(file, '.png'), file}));
+  for (const c of CROPS) {
+    if (fs.existsSync(path.join(imagesDir, c.file))) jobs.push(c);
+  }
+  for (const job of jobs) {
+    let img = readPng(path.join(imagesDir, job.file));
+    const file = job.crop ? `${job.name}.png` : job.file;
+    const dir = path.join(out, 'real', job.name);
     fs.mkdirSync(dir, {recursive: true});
+    if (job.crop) { /* [y, x, h, w] of the photo, written as dir/image.png */
+      const [y0, x0, h, w] = job.crop, rgb = new Int32Array(h * w * 3);
+      for (let y = 0; y < h; y++) {
+        const src = ((y0 + y) * img.width + x0) * 3;
+        for (let i = 0; i < w * 3; i++) rgb[y * w * 3 + i] = img.rgb[src + i];
+      }
+      img = {width: w, height: h, rgb};
+      writePng(path.join(dir, 'image.png'), w, h, rgb);
+    }
     const image = tf.tensor3d(img.rgb, [img.height, img.width, 3], 'int32');
     const {resized, padding} = pnUtil.padAndResizeTo(image, res);
     // mobilenet.ts preprocessInput on base_model.ts's cast.

@@ -241,6 +241,7 @@ def main(outdir):
         ("r9_ngf4_b2_30x21", 3, 3, 4, 9, False, False, (2, 30, 21)),
         ("r2_ngf6_old_dropout_20x27", 3, 3, 6, 2, True, True, (1, 20, 27)),
         ("r1_ngf4_gray_13x17", 1, 1, 4, 1, False, False, (1, 13, 17)),
+        ("r0_ngf4_3to1_b2_19x23", 3, 1, 4, 0, False, False, (2, 19, 23)),
     ]
     for i, (name, inc, outc, ngf, nb, drop, old, (n, h, w)) in enumerate(resnet_cases):
         torch.manual_seed(100 + i)
@@ -297,6 +298,29 @@ def main(outdir):
     randomize(net, gen, out_scale=(150.0, 127.0))
     torch.save(net.state_dict(), os.path.join(d, "png_tn.pth"))
     save(d, "png_tn_out.npy", run(net, transformernet_pre(img)))
+
+    # A colour PNG into a 1-channel net: the official pipeline converts it with
+    # PIL's convert('L') (torchvision Grayscale), whose 16-bit fixed-point luma
+    # differs by one level from round(0.299 R + 0.587 G + 0.114 B) on 9040 of
+    # the 2^24 colours. Half of this image's pixels are such colours.
+    from PIL import Image
+    v = np.arange(1 << 24, dtype=np.int64)
+    r, g, b = v >> 16, (v >> 8) & 255, v & 255
+    fixed = (19595 * r + 38470 * g + 7471 * b + 0x8000) >> 16
+    decimal = (299 * r + 587 * g + 114 * b + 500) // 1000
+    v = v[fixed != decimal]
+    v = v[rng.choice(len(v), 12 * 31, replace=False)]
+    split = np.stack([v >> 16, (v >> 8) & 255, v & 255], axis=1)
+    mixed = np.concatenate([split, rng.integers(0, 256, size=(12 * 31, 3))])
+    img = rng.permutation(mixed).astype(np.uint8).reshape(24, 31, 3)
+    png_write(os.path.join(d, "png_gray_in.png"), img)
+    gray = np.asarray(Image.open(os.path.join(d, "png_gray_in.png")).convert("L"))
+    torch.manual_seed(9)
+    net = ResnetGenerator(1, 1, 4, 2)
+    randomize(net, gen)
+    torch.save(net.state_dict(), os.path.join(d, "png_gray_resnet.pth"))
+    x = torch.from_numpy(gray.copy())[None].float().div(255)
+    save(d, "png_gray_resnet_out.npy", run(net, ((x - 0.5) / 0.5)[None]))
 
     # Real style weights on a real photo.
     data = os.environ.get("TRYON_DATA") or "../shared/data"

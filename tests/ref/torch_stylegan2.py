@@ -152,7 +152,7 @@ class Gen:
             x = torch.cat([x, y], dim=1) if x is not None else y
         for i in range(cfg["mapping_layers"]):
             x = fully_connected(x, sd[f"mapping.fc{i}.weight"], sd[f"mapping.fc{i}.bias"],
-                                lr_multiplier=0.01, act="lrelu")
+                                lr_multiplier=0.01, act=cfg["map_act"])
         x = x.unsqueeze(1).repeat([1, self.num_ws, 1])
         if psi != 1:
             avg = sd["mapping.w_avg"]
@@ -171,7 +171,8 @@ class Gen:
         weight = sd[f"{p}.weight"]
         x = modulated_conv2d(x, weight, styles, noise, up, weight.shape[-1] // 2,
                              sd[f"{p}.resample_filter"], demodulate=True)
-        return bias_act(x, sd[f"{p}.bias"], act="lrelu", gain=SQRT2 * gain,
+        act = self.cfg["syn_act"]   # bias_act's def_gain: 1 for linear, sqrt(2) else
+        return bias_act(x, sd[f"{p}.bias"], act=act, gain=(1 if act == "linear" else SQRT2) * gain,
                         clamp=clamp * gain if clamp is not None else None)
 
     def torgb(self, p, x, w):
@@ -236,7 +237,17 @@ def random_state_dict(cfg, g):
         sd[f"mapping.fc{i}.weight"] = randn(feats[i + 1], feats[i]) / 0.01
         sd[f"mapping.fc{i}.bias"] = randn(feats[i + 1], scale=10.0)   # * 0.01 at run time
     sd["mapping.w_avg"] = randn(w, scale=0.5)
-    filt = make_filter([1, 3, 3, 1])
+    if cfg.get("filter") == "random":
+        # A different asymmetric, non-separable 4x4 filter in every resample_filter
+        # buffer: the engine must use each layer's own filter, in the official
+        # orientation, which the symmetric [1,3,3,1] default cannot reveal.
+        class _Filters:
+            def clone(self):
+                f = torch.rand([4, 4], generator=g) + 0.1
+                return f / f.sum()
+        filt = _Filters()
+    else:
+        filt = make_filter([1, 3, 3, 1])
     prev = 0
     for r in [4 * 2 ** i for i in range(int(math.log2(cfg["res"])) - 1)]:
         p, co = f"synthesis.b{r}", ch(r)
@@ -288,11 +299,12 @@ def as_module(sd, init_args, init_kwargs):
 # ---- configurations -------------------------------------------------------------
 # res 8..256, c_dim 0 and > 0, all three architectures, batch 1 and 3, truncation
 # with and without cutoff, clamps that are active, z_dim != w_dim, 1 and 3 image
-# channels, no-noise layers, W input, noise 'none', the .pkl path.
+# channels, no-noise layers, W input, noise 'none', the .pkl path, non-default
+# (asymmetric, per-layer) resample filters, relu / linear activations.
 BASE = dict(z_dim=32, w_dim=32, c_dim=0, mapping_layers=2, img_channels=3, channel_base=512,
             channel_max=32, architecture="skip", conv_clamp=None, batch=1, psi=1.0,
             cutoff=None, noise_mode="const", input_w=False, seed=0, cls=-1, cli=False,
-            fmt="pt")
+            fmt="pt", map_act="lrelu", syn_act="lrelu")
 CONFIGS = [
     dict(name="r8_skip", res=8, z_dim=512, w_dim=512, mapping_layers=8, channel_base=4096,
          channel_max=512, conv_clamp=256, seed=5, cli=True),   # full config-f widths
@@ -311,6 +323,11 @@ CONFIGS = [
          channel_max=32, conv_clamp=256, seed=3, cli=True),
     dict(name="r16_skip_w_b3", res=16, batch=3, input_w=True, noise_mode="none",
          channel_base=512, channel_max=32, seed=21, cli=True),
+    dict(name="r32_resnet_filters_c2", res=32, architecture="resnet", c_dim=2, cls=1,
+         filter="random", batch=2, seed=31),
+    # Activations other than lrelu: only a .pkl's init kwargs can say so.
+    dict(name="r16_orig_relu_linear_pkl", res=16, architecture="orig", fmt="pkl",
+         map_act="relu", syn_act="linear", conv_clamp=2.0, psi=0.8, seed=13),
 ]
 
 
@@ -351,11 +368,13 @@ def run_config(out, raw, idx):
         # Generator(z_dim, c_dim, w_dim, img_resolution, img_channels, ...) called
         # with positional dimensions and keyword sub-dicts.
         args = (cfg["z_dim"], cfg["c_dim"], cfg["w_dim"], cfg["res"], cfg["img_channels"])
-        kwargs = dict(mapping_kwargs=dict(num_layers=cfg["mapping_layers"]),
+        kwargs = dict(mapping_kwargs=dict(num_layers=cfg["mapping_layers"],
+                                          activation=cfg["map_act"]),
                       synthesis_kwargs=dict(channel_base=cfg["channel_base"],
                                             channel_max=cfg["channel_max"], num_fp16_res=4,
                                             conv_clamp=cfg["conv_clamp"],
-                                            architecture=cfg["architecture"]))
+                                            architecture=cfg["architecture"],
+                                            activation=cfg["syn_act"]))
         src = os.path.join(out, f"{name}.pkl")
         with open(src, "wb") as f:
             pickle.dump({"G_ema": as_module(sd, args, kwargs), "training_set_kwargs": {}}, f)
