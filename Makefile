@@ -163,7 +163,7 @@ $(BUILD)/tests/gpu_%: $(BUILD)/tests/gpu_%.o $(TEST_UTIL_OBJ) $(BUILD)/tests/har
 # Strict aliasing off: the emulated tensor-core fragments read 16-bit pairs as 32-bit words.
 $(BUILD)/tests/emu_%.cu.o: tests/emu_%.cu
 	@mkdir -p $(@D)
-	$(Q)$(NVCC) $(NVCCFLAGS) -Xcompiler -fno-strict-aliasing -Itests $(CHECK_CFLAGS) \
+	$(Q)$(NVCC) $(NVCCFLAGS) -Xcompiler -fno-strict-aliasing -Itests -Ikernels/cuda $(filter -I% -D%,$(CHECK_CFLAGS)) \
 	  -gencode arch=compute_80,code=sm_80 -MMD -MP -c -o $@ $<
 $(BUILD)/tests/emu_%: $(BUILD)/tests/emu_%.cu.o $(TEST_UTIL_OBJ) $(LIB_A)
 	@echo "  LD   $@"; $(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)

@@ -263,6 +263,7 @@ TR_HD void tr_simt_store(const tr_gemm_p<T> &p, int32_t g, int32_t j0, const tr_
 /* ---- tensor cores ------------------------------------------------------------ */
 
 template <typename T> TR_HD T tr_to(float v);
+template <> TR_HD float tr_to<float>(float v) { return v; }
 template <> TR_HD __half tr_to<__half>(float v) { return __float2half_rn(v); }
 template <> TR_HD __nv_bfloat16 tr_to<__nv_bfloat16>(float v) { return __float2bfloat16_rn(v); }
 

@@ -31,14 +31,7 @@ __global__ void inorm_partials(tr_instance_norm_desc d, const T *__restrict__ x,
     const int64_t p0 = (int64_t)blockIdx.y * TR_INORM_CHUNK;
     const int64_t p1 = p0 + TR_INORM_CHUNK < hw ? p0 + TR_INORM_CHUNK : hw;
     double s = 0.0, ss = 0.0;
-    if (c < d.c) {
-        const int64_t base = (int64_t)n * hw * d.c + c;
-        for (int64_t p = p0 + threadIdx.y; p < p1; p += 8) {
-            double v = tr_ld(x, base + p * d.c);
-            s += v;
-            ss += v * v;
-        }
-    }
+    if (c < d.c) tr_inorm_partial(d, x, n, c, p0, p1, (int32_t)threadIdx.y, &s, &ss);
     s_sum[threadIdx.y][threadIdx.x] = s;
     s_sq[threadIdx.y][threadIdx.x] = ss;
     __syncthreads();

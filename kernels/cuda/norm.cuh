@@ -35,6 +35,21 @@ TR_HD void tr_inorm_stats_v0(const tr_instance_norm_desc &d, const T *x, int64_t
     st[nc * 2 + 1] = 1.0 / sqrt(sq / (double)hw + (double)d.eps);
 }
 
+/* Fused statistics: the share of thread row ty (of 8) of chunk [p0, p1) of
+ * channel (n, c): sums of x and x^2 in double over pixels p0 + ty, p0 + ty + 8, ... */
+template <typename T>
+TR_HD void tr_inorm_partial(const tr_instance_norm_desc &d, const T *x, int64_t n, int64_t c,
+                            int64_t p0, int64_t p1, int32_t ty, double *s, double *ss) {
+    const int64_t base = n * d.h * d.w * d.c + c;
+    double a = 0.0, b = 0.0;
+    for (int64_t p = p0 + ty; p < p1; p += 8) {
+        double v = tr_ld(x, base + p * d.c);
+        a += v;
+        b += v * v;
+    }
+    *s = a, *ss = b;
+}
+
 /* Mean and rstd of (n, c) from the chunk partials (sum, sum of squares). */
 TR_HD void tr_inorm_finalize(const tr_instance_norm_desc &d, const double *part, int32_t chunks,
                              int64_t nc, double *st) {

@@ -56,21 +56,13 @@ __global__ void __launch_bounds__(TILE_THREADS)
     const int32_t tid = threadIdx.x, lane = tid % 32, warp = tid / 32;
     const int64_t j = x0 + tid % TILE, i = y0 + tid / TILE;
     const int in_image = j < x1 && i < y1;
-    /* Every sample of the tile lies in [x0, x1) x [y0, y1) pixels. */
-    const int64_t sx_lo = (int64_t)x0 * TR_SUB, sx_hi = (int64_t)x1 * TR_SUB;
-    const int64_t sy_lo = (int64_t)y0 * TR_SUB, sy_hi = (int64_t)y1 * TR_SUB;
     const tr_tri *sn = setups + n * tc;
     float px[4];
     tr_raster_px_init(px);
     uint32_t mask = 0;
     for (int64_t c0 = 0; c0 < tc; c0 += TILE_THREADS) {
         const int64_t t = c0 + tid;
-        int keep = 0;
-        if (t < tc) {
-            const tr_tri *s = &sn[t];
-            keep = s->valid && s->max_x >= sx_lo && s->min_x <= sx_hi && s->max_y >= sy_lo &&
-                   s->min_y <= sy_hi;
-        }
+        const int keep = t < tc && tr_tri_meets(sn[t], x0, x1, y0, y1);
         const unsigned ballot = __ballot_sync(0xffffffffu, keep);
         if (lane == 0) warp_count[warp] = __popc(ballot);
         __syncthreads();

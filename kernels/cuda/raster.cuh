@@ -129,6 +129,13 @@ TR_HD void tr_tri_shade(const tr_tri &s, int64_t t, int64_t j, int64_t i, int64_
     px[3] = (float)(t + 1);
 }
 
+/* Whether triangle s can cover a sample of pixels [x0, x1) x [y0, y1) (its
+ * fixed-point box meets the pixels' span; the tiled variant's filter). */
+TR_HD int tr_tri_meets(const tr_tri &s, int64_t x0, int64_t x1, int64_t y0, int64_t y1) {
+    return s.valid && s.max_x >= x0 * TR_SUB && s.min_x <= x1 * TR_SUB && s.max_y >= y0 * TR_SUB &&
+           s.min_y <= y1 * TR_SUB;
+}
+
 TR_HD void tr_raster_px_init(float px[4]) {
     px[0] = px[1] = px[3] = 0.0f;
     px[2] = INFINITY; /* the depth buffer while the triangles are walked */
