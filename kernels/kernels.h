@@ -517,6 +517,9 @@ tryon_status tr_cuda_model_sync(tr_cuda_model *m);
  * bands: tests check that unwritten bytes keep it) and read_arena copies raw
  * arena bytes. */
 void tr_cuda_force_variant(tryon_ctx *ctx, int32_t op, int32_t v);
+/* The backend's storage plan for precision act (host only, no device needed). */
+void tr_cuda_plan_storage(const struct tr_graph *g, tryon_dtype act, uint8_t *store,
+                          uint8_t *domain, int64_t *xoff, int64_t *xbytes);
 int32_t tr_cuda_model_variant(const tr_cuda_model *m, int32_t node);
 tryon_dtype tr_cuda_model_storage(const tr_cuda_model *m, int32_t t);
 void tr_cuda_model_stats(const tr_cuda_model *m, tr_cuda_stats *out);

@@ -30,7 +30,7 @@ template <typename P> static void emu_run(const P &p, int64_t n) {
     for (int64_t i = 0; i < n; i++) p.run(i);
 }
 
-static float *emu_floats(int64_t n) {
+static inline float *emu_floats(int64_t n) {
     float *p = (float *)calloc((size_t)(n > 0 ? n : 1), sizeof(float));
     ck_assert_ptr_nonnull(p);
     return p;

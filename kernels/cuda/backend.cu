@@ -11,7 +11,7 @@
  *           float operand's storage.
  * A node's domain is the storage its float operands are read and written in.
  * A tensor's primary storage is its producer's domain (inputs and weights:
- * the context's precision if any reader is HALF or FOLLOW, else F32). Where a
+ * the context's precision if a HALF node reads them, else F32). Where a
  * node reads a tensor of the other domain, or the host reads or writes a model
  * input or output whose primary storage is not F32, the tensor also has a copy
  * in the other type (xbuf, one slot each, no reuse): converted right after its
@@ -123,27 +123,30 @@ static int op_class(tr_op op) {
 
 static int is_f32(const tr_graph *g, int32_t t) { return g->tensors[t].dtype == TRYON_DTYPE_F32; }
 
-/* Fills m->store, m->domain and the copy slots (m->xoff, sizes in bytes). */
-static void plan_storage(tr_cuda_model *m) {
-    const tr_graph *g = m->g;
-    const tryon_dtype act = m->act;
+/* The storage plan (see the file comment): store (n_tensors) primary storage
+ * dtypes, domain (n_nodes) storage of each node's float operands, xoff
+ * (n_tensors) offsets of the copies in the other type (-1: none), *xbytes
+ * their total. Host only: tests/emu_backend.cu runs it without a GPU. */
+extern "C" void tr_cuda_plan_storage(const tr_graph *g, tryon_dtype act, uint8_t *store,
+                                     uint8_t *domain, int64_t *xoff, int64_t *xbytes) {
     for (int32_t t = 0; t < g->n_tensors; t++) {
-        m->store[t] = (uint8_t)g->tensors[t].dtype;
-        m->xoff[t] = -1;
+        store[t] = (uint8_t)g->tensors[t].dtype;
+        xoff[t] = -1;
     }
+    *xbytes = 0;
     if (act == TRYON_DTYPE_F32) {
-        for (int32_t i = 0; i < g->n_nodes; i++) m->domain[i] = TRYON_DTYPE_F32;
+        for (int32_t i = 0; i < g->n_nodes; i++) domain[i] = TRYON_DTYPE_F32;
         return;
     }
-    /* Tensors nobody computes: reduced storage if a HALF or FOLLOW node reads them. */
+    /* Tensors nobody computes: reduced storage if a HALF node reads them. */
     for (int32_t t = 0; t < g->n_tensors; t++)
-        if (is_f32(g, t) && g->tensors[t].producer < 0) m->store[t] = TRYON_DTYPE_F32;
+        if (is_f32(g, t) && g->tensors[t].producer < 0) store[t] = TRYON_DTYPE_F32;
     for (int32_t i = 0; i < g->n_nodes; i++) {
         const tr_node *n = &g->nodes[i];
-        if (op_class(n->op) == CLASS_F32) continue;
+        if (op_class(n->op) != CLASS_HALF) continue;
         for (int32_t s = 0; s < n->n_src; s++)
             if (n->src[s] >= 0 && is_f32(g, n->src[s]) && g->tensors[n->src[s]].producer < 0)
-                m->store[n->src[s]] = (uint8_t)act;
+                store[n->src[s]] = (uint8_t)act;
     }
     /* Nodes in execution order: every operand's primary storage is known. */
     for (int32_t i = 0; i < g->n_nodes; i++) {
@@ -153,28 +156,27 @@ static void plan_storage(tr_cuda_model *m) {
         if (c == CLASS_FOLLOW)
             for (int32_t s = 0; s < n->n_src; s++)
                 if (n->src[s] >= 0 && is_f32(g, n->src[s])) {
-                    d = (tryon_dtype)m->store[n->src[s]];
+                    d = (tryon_dtype)store[n->src[s]];
                     break;
                 }
-        m->domain[i] = (uint8_t)d;
-        if (is_f32(g, n->dst)) m->store[n->dst] = (uint8_t)d;
+        domain[i] = (uint8_t)d;
+        if (is_f32(g, n->dst)) store[n->dst] = (uint8_t)d;
     }
     /* Copies: operands of the other domain, and host-visible tensors not in F32. */
     int64_t off = 0;
     for (int32_t t = 0; t < g->n_tensors; t++) {
         if (!is_f32(g, t)) continue;
         const tr_tensor *tt = &g->tensors[t];
-        int need = (tt->flags & (TR_TENSOR_INPUT | TR_TENSOR_OUTPUT)) &&
-                   m->store[t] != TRYON_DTYPE_F32;
+        int need = (tt->flags & (TR_TENSOR_INPUT | TR_TENSOR_OUTPUT)) && store[t] != TRYON_DTYPE_F32;
         for (int32_t i = 0; i < g->n_nodes && !need; i++)
             for (int32_t s = 0; s < g->nodes[i].n_src; s++)
-                if (g->nodes[i].src[s] == t && m->domain[i] != m->store[t]) need = 1;
+                if (g->nodes[i].src[s] == t && domain[i] != store[t]) need = 1;
         if (!need) continue;
-        tryon_dtype other = m->store[t] == TRYON_DTYPE_F32 ? act : TRYON_DTYPE_F32;
-        m->xoff[t] = off;
+        tryon_dtype other = store[t] == TRYON_DTYPE_F32 ? act : TRYON_DTYPE_F32;
+        xoff[t] = off;
         off = tr_align_up(off + tr_tensor_numel(tt) * (int64_t)tryon_dtype_size(other), 256);
     }
-    m->xbuf_bytes = off;
+    *xbytes = off;
 }
 
 static tryon_dtype other_of(const tr_cuda_model *m, int32_t t) {
@@ -309,7 +311,7 @@ extern "C" tryon_status tr_cuda_model_create(tryon_ctx *ctx, const tr_graph *g,
         return TRYON_ERR_NOMEM;
     }
     memset(m->variant, -1, nn);
-    plan_storage(m);
+    tr_cuda_plan_storage(g, m->act, m->store, m->domain, m->xoff, &m->xbuf_bytes);
 
     int64_t scratch = 0, vendor_ws = 0;
     for (int32_t i = 0; i < g->n_nodes; i++) {
