@@ -485,10 +485,10 @@ typedef struct tr_cuda_model tr_cuda_model;
 /* Counters of a CUDA model (tests: steady-state runs allocate nothing and
  * are one graph launch each). */
 typedef struct tr_cuda_stats {
-    int64_t runs;              /* tr_cuda_model_run calls that succeeded */
-    int64_t graph_launches;    /* cudaGraphLaunch calls */
-    int64_t captures;          /* stream captures (1 after the first run) */
-    int64_t device_allocs;     /* cudaMalloc calls of the context so far */
+    int64_t runs;           /* tr_cuda_model_run calls that succeeded */
+    int64_t graph_launches; /* cudaGraphLaunch calls */
+    int64_t captures;       /* stream captures (1 after the first run) */
+    int64_t device_allocs;  /* cudaMalloc calls of the context so far */
     int64_t params_bytes, arena_bytes, xbuf_bytes, scratch_bytes;
 } tr_cuda_stats;
 

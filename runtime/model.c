@@ -115,7 +115,8 @@ tryon_status tryon_model_get_output(tryon_model *m, int32_t i, void *dst, size_t
 
 tryon_status tr_model_read(tryon_model *m, int32_t t, int64_t offset, void *dst, size_t bytes) {
     const tr_tensor *tt = &m->g->tensors[t];
-    TR_ASSERT(tt->mem == TR_MEM_ARENA && offset >= 0 && offset + (int64_t)bytes <= tr_tensor_bytes(tt));
+    TR_ASSERT(tt->mem == TR_MEM_ARENA && offset >= 0 &&
+              offset + (int64_t)bytes <= tr_tensor_bytes(tt));
     if (m->cuda) return tr_cuda_model_read(m->cuda, t, offset, dst, bytes);
     memcpy(dst, m->arena + tt->offset + offset, bytes);
     return TRYON_OK;

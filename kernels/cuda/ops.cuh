@@ -1,43 +1,13 @@
 /* ops.cuh — declarations shared between the CUDA files (not an API): the op
  * adapters named in runtime/ops.c through TR_CUDA_OP, the scratch each op
  * needs, the storage conversion kernel and the vendor (cuDNN / cuBLAS)
- * baselines.
- *
- * Variants. Each op's launcher picks a variant per node; a test can force one
- * (tr_cuda_force_variant, per context). The numbers are stable: tests name
- * them. v0 is always the straightforward port of the CPU reference. */
+ * baselines. The variant numbers are in variants.h. */
 #ifndef TR_CUDA_OPS_CUH
 #define TR_CUDA_OPS_CUH
 
 #include "common.cuh"
 
-enum {
-    TR_CONV_V0 = 0,        /* thread per output, the CPU's tap order (ROUND_ONCE in double) */
-    TR_CONV_IGEMM_SIMT,    /* implicit GEMM, shared-memory tiles, fp32 FMA */
-    TR_CONV_IGEMM_MMA,     /* implicit GEMM on tensor cores (mma.sync m16n8k16), F16/BF16 */
-    TR_CONV_DEPTHWISE,     /* groups == C_in: thread per output, FMA, 4 pixels per thread */
-    TR_CONV_VENDOR,        /* cuDNN (set by the backend, never forced) */
-};
-enum {
-    TR_CONVT_V0 = 0,       /* gather form, thread per output, the CPU's order */
-    TR_CONVT_SUBPIXEL_SIMT,/* sub-pixel decomposition: one implicit GEMM per output phase */
-    TR_CONVT_SUBPIXEL_MMA, /* the same on tensor cores, F16/BF16 */
-};
-enum {
-    TR_LINEAR_V0 = 0,      /* thread per output, ascending k */
-    TR_LINEAR_WARP,        /* warp per output, shuffle reduction (small batch: mapping FCs) */
-    TR_LINEAR_IGEMM_SIMT,  /* the conv implicit GEMM as a 1x1 conv (large batch) */
-    TR_LINEAR_IGEMM_MMA,
-    TR_LINEAR_VENDOR,      /* cuBLAS (set by the backend, never forced) */
-};
-enum {
-    TR_INORM_V0 = 0,       /* stats thread per (n, c) in double, then thread per element */
-    TR_INORM_FUSED,        /* block per (n, 32 channels): reduction + normalize + epilogue */
-};
-enum {
-    TR_RASTER_V0 = 0,      /* thread per pixel over every triangle */
-    TR_RASTER_TILED,       /* triangle setup once, 16x16 tiles walk the triangles in order */
-};
+#include "variants.h"
 
 /* Adapters (runtime/ops.c, C linkage). */
 extern "C" {
