@@ -79,6 +79,18 @@ void tr_cuda_vendor_ctx_free(tr_cuda_state *st) {
     st->vendor = NULL;
 }
 
+static tryon_status vendor_init(tryon_ctx *ctx, tr_cuda_vendor *v) {
+    tr_cuda_state *st = (tr_cuda_state *)ctx->cuda;
+    CUDNN_TRY(ctx, cudnnCreate(&v->cudnn));
+    CUBLAS_TRY(ctx, cublasCreate(&v->cublas));
+    TR_CUDA_TRY(ctx, cudaMalloc(&v->cublas_ws, CUBLAS_WS_BYTES));
+    st->n_device_allocs++;
+    CUBLAS_TRY(ctx, cublasSetWorkspace(v->cublas, v->cublas_ws, CUBLAS_WS_BYTES));
+    /* No TF32 in F32 storage: the baseline keeps fp32 accuracy like tryon's SIMT path. */
+    CUBLAS_TRY(ctx, cublasSetMathMode(v->cublas, CUBLAS_DEFAULT_MATH));
+    return TRYON_OK;
+}
+
 static tryon_status vendor_ctx(tryon_ctx *ctx, tr_cuda_vendor **out) {
     tr_cuda_state *st = (tr_cuda_state *)ctx->cuda;
     if (st->vendor) {
@@ -87,14 +99,13 @@ static tryon_status vendor_ctx(tryon_ctx *ctx, tr_cuda_vendor **out) {
     }
     tr_cuda_vendor *v = (tr_cuda_vendor *)tr_mem_calloc(ctx, 1, sizeof *v);
     if (!v) return TRYON_ERR_NOMEM;
-    st->vendor = v; /* freed with the context even if a step below fails */
-    CUDNN_TRY(ctx, cudnnCreate(&v->cudnn));
-    CUBLAS_TRY(ctx, cublasCreate(&v->cublas));
-    TR_CUDA_TRY(ctx, cudaMalloc(&v->cublas_ws, CUBLAS_WS_BYTES));
-    st->n_device_allocs++;
-    CUBLAS_TRY(ctx, cublasSetWorkspace(v->cublas, v->cublas_ws, CUBLAS_WS_BYTES));
-    /* No TF32 in F32 storage: the baseline keeps fp32 accuracy like tryon's SIMT path. */
-    CUBLAS_TRY(ctx, cublasSetMathMode(v->cublas, CUBLAS_DEFAULT_MATH));
+    /* Kept on the context only once complete; a failed step frees what was made. */
+    st->vendor = v;
+    tryon_status s = vendor_init(ctx, v);
+    if (s != TRYON_OK) {
+        tr_cuda_vendor_ctx_free(st);
+        return s;
+    }
     *out = v;
     return TRYON_OK;
 }
