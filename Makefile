@@ -161,10 +161,13 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(TEST_UTIL_OBJ) $(LIB_A)
 $(BUILD)/tests/gpu_%: $(BUILD)/tests/gpu_%.o $(TEST_UTIL_OBJ) $(BUILD)/tests/harness_gpu.o $(LIB_A)
 	@echo "  LD   $@"; $(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
 # Strict aliasing off: the emulated tensor-core fragments read 16-bit pairs as 32-bit words.
-# With SAN the emulated device code runs under the sanitizers too (its indexing is the kernels').
+# With SAN the emulated device code runs under the sanitizers too (its indexing is the kernels');
+# one -Xcompiler per sanitizer, since nvcc splits -Xcompiler values at commas.
+EMU_SAN := $(if $(SAN),$(foreach s,$(subst $(comma), ,$(SAN)),-Xcompiler -fsanitize=$(s)) \
+             -Xcompiler -fno-omit-frame-pointer -Xcompiler -fno-sanitize-recover=all)
 $(BUILD)/tests/emu_%.cu.o: tests/emu_%.cu
 	@mkdir -p $(@D)
-	$(Q)$(NVCC) $(NVCCFLAGS) -Xcompiler -fno-strict-aliasing$(if $(SAN),$(comma)-fsanitize=$(SAN)$(comma)-fno-omit-frame-pointer$(comma)-fno-sanitize-recover=all) \
+	$(Q)$(NVCC) $(NVCCFLAGS) -Xcompiler -fno-strict-aliasing $(EMU_SAN) \
 	  -Itests -Ikernels/cuda $(filter -I% -D%,$(CHECK_CFLAGS)) \
 	  -gencode arch=compute_80,code=sm_80 -MMD -MP -c -o $@ $<
 $(BUILD)/tests/emu_%: $(BUILD)/tests/emu_%.cu.o $(TEST_UTIL_OBJ) $(LIB_A)
