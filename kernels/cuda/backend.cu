@@ -270,6 +270,9 @@ static tryon_status upload_params(tr_cuda_model *m) {
 
 extern "C" void tr_cuda_model_free(tr_cuda_model *m) {
     if (!m) return;
+    /* A run may still be in flight: its buffers must outlive it. */
+    if (m->ctx->cuda) (void)cudaStreamSynchronize(((tr_cuda_state *)m->ctx->cuda)->stream);
+    (void)cudaGetLastError();
     if (m->exec) cudaGraphExecDestroy(m->exec);
     if (m->graph) cudaGraphDestroy(m->graph);
     tr_cuda_vendor_release(m);
