@@ -186,7 +186,11 @@ void gu_compare_backends(const char *what, gu_build_fn build, void *arg, const g
     tryon_ctx *cpu = tu_ctx(0);
     tryon_ctx_params p = tryon_ctx_params_default();
     p.device = TRYON_DEVICE_CUDA;
-    p.cuda_sync_after_launch = o->sync_each;
+    /* TRYON_CUDA_SYNC=1: every case eagerly, synchronised after each launch,
+     * so that a faulting kernel is named by the error (debugging). */
+    const char *env_sync = getenv("TRYON_CUDA_SYNC");
+    const int sync_each = o->sync_each || (env_sync && *env_sync && strcmp(env_sync, "0"));
+    p.cuda_sync_after_launch = sync_each;
     p.cuda_precision = o->precision;
     p.kernels = o->kernels;
     tryon_ctx *gpu = NULL;
@@ -222,7 +226,7 @@ void gu_compare_backends(const char *what, gu_build_fn build, void *arg, const g
     /* Steady state: one graph launch per run, nothing allocated after the first. */
     ck_assert_msg(tr_ctx_n_allocs(gpu) == host_allocs, "%s: runs allocated host memory", what);
     ck_assert_msg(s2.device_allocs == s0.device_allocs, "%s: runs allocated device memory", what);
-    if (!o->sync_each) {
+    if (!sync_each) {
         ck_assert_int_eq(s2.captures, 1);
         ck_assert_int_eq(s2.graph_launches, runs);
         ck_assert_int_eq(s2.graph_launches - s1.graph_launches, runs - 1);

@@ -21,7 +21,9 @@
  *     host or device allocation.
  *
  * GPU suites run without fork (CUDA must not be used between fork and exec):
- * gu_main prints SKIP with the reason and exits 0 when no device is usable. */
+ * gu_main prints SKIP with the reason and exits 0 when no device is usable.
+ * A device fault poisons the whole process, so every later case fails too:
+ * rerun with TRYON_CUDA_SYNC=1 to have the first error name the kernel. */
 #ifndef TRYON_TEST_HARNESS_GPU_H
 #define TRYON_TEST_HARNESS_GPU_H
 
