@@ -116,8 +116,8 @@ BENCH_SRC := $(wildcard bench/*.c)
 BENCH_OBJ := $(BENCH_SRC:%.c=$(BUILD)/%.o)
 BENCH  := $(BUILD)/tryon-bench
 
-.PHONY: bench all lib cli tests test test-cpu test-gpu test-gpu-sanitize test-cli cuda-check \
-        install uninstall clean format format-check help ref weights
+.PHONY: bench all lib cli tests test test-cpu test-gpu test-cli cuda-check install uninstall clean \
+        format format-check help ref weights
 .DEFAULT_GOAL := all
 # Keep test objects: they are intermediate files of the test binaries, and make
 # would otherwise delete them after every link and rebuild them next time.
@@ -214,6 +214,7 @@ test-gpu: $(GPU_TEST_BINS)
 # The GPU suites under compute-sanitizer: memcheck (out-of-bounds and
 # misaligned accesses, leaks), then racecheck (shared-memory hazards), on the
 # suites' quick shapes (TRYON_GPU_QUICK=1).
+.PHONY: test-gpu-sanitize
 COMPUTE_SANITIZER ?= $(firstword $(wildcard $(CUDA_HOME)/bin/compute-sanitizer) $(shell command -v compute-sanitizer 2>/dev/null))
 test-gpu-sanitize: $(GPU_TEST_BINS)
 	@test -n "$(COMPUTE_SANITIZER)" || { echo "error: compute-sanitizer not found (CUDA_HOME/bin or PATH)" >&2; exit 1; }
@@ -296,9 +297,9 @@ help:
 	@echo "make test SAN=address,undefined   the same under sanitizers"
 	@echo "make CUDA=0 test  CPU-only build and tests"
 	@echo "make cuda-check   compile every .cu for sm_80 and sm_90a, warnings as errors"
-	@echo "make test-gpu-sanitize   the GPU suites under compute-sanitizer (memcheck, racecheck)"
 	@echo "make weights      fetch and convert weights/posenet.safetensors"
 	@echo "make install PREFIX=/usr/local"
+	@echo "make test-gpu-sanitize   the GPU suites under compute-sanitizer (memcheck, racecheck)"
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(TEST_UTIL_OBJ:.o=.d) \
          $(BUILD)/tests/harness_gpu.d $(EMU_TEST_BINS:=.cu.d) \
