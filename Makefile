@@ -60,10 +60,40 @@ endif
 
 NVCCFLAGS := -O3 -lineinfo -std=c++17 -Xcompiler -fPIC,-Wall,-Wextra,-Werror,-Wno-unused-parameter \
              --Werror all-warnings -Iinclude -Iruntime -Ikernels -DTR_WITH_CUDA=1
+# No contraction of a*b + c into an FMA: the v0 kernels then round exactly as
+# the C11 CPU reference does (bitwise-equal results); fast variants call fmaf().
+NVCCFLAGS += --fmad=false
 ifeq ($(CUDA),1)
   CUDA_SRC := $(wildcard kernels/cuda/*.cu)
   LDLIBS   += -L$(CUDA_HOME)/lib64 -lcudart_static -ldl -lrt -lstdc++
   GENCODE  := $(foreach a,$(CUDA_ARCH),-gencode arch=compute_$(a),code=sm_$(a))
+endif
+
+# --- vendor baselines (--kernels vendor): cuDNN and cuBLAS ----------------------
+# CUDNN_HOME holds include/cudnn.h and lib/libcudnn.so.9: the CUDA toolkit when
+# it has cuDNN, else the nvidia-cudnn-cu13 Python package of python3 (PyTorch's
+# environment). CUBLAS_HOME likewise (include/cublas_v2.h, lib*/libcublas.so.*).
+# VENDOR=0 builds without them (the vendor kernels then report UNSUPPORTED).
+# Binaries get an rpath to both library folders.
+PY_PKG_DIR = $(shell for p in python3 $(PYTHON); do $$p -c 'import importlib, sys; m = importlib.import_module(sys.argv[1]); print(list(m.__path__)[0])' $(1) 2>/dev/null && break; done)
+ifeq ($(CUDA),1)
+  ifeq ($(origin CUDNN_HOME),undefined)
+    CUDNN_HOME := $(if $(wildcard $(CUDA_HOME)/include/cudnn.h),$(CUDA_HOME),$(call PY_PKG_DIR,nvidia.cudnn))
+  endif
+  ifeq ($(origin CUBLAS_HOME),undefined)
+    CUBLAS_HOME := $(if $(wildcard $(CUDA_HOME)/include/cublas_v2.h),$(CUDA_HOME),$(firstword $(foreach m,nvidia.cublas nvidia.cu13,$(if $(wildcard $(call PY_PKG_DIR,$(m))/include/cublas_v2.h),$(call PY_PKG_DIR,$(m))))))
+  endif
+  CUDNN_LIB := $(firstword $(wildcard $(CUDNN_HOME)/lib/libcudnn.so.9 $(CUDNN_HOME)/lib64/libcudnn.so.9))
+  CUBLAS_LIB := $(firstword $(wildcard $(CUBLAS_HOME)/lib64/libcublas.so.1[0-9] $(CUBLAS_HOME)/lib/libcublas.so.1[0-9]))
+  CUBLASLT_LIB := $(firstword $(wildcard $(CUBLAS_HOME)/lib64/libcublasLt.so.1[0-9] $(CUBLAS_HOME)/lib/libcublasLt.so.1[0-9]))
+  VENDOR ?= $(if $(and $(wildcard $(CUDNN_HOME)/include/cudnn.h),$(CUDNN_LIB),$(wildcard $(CUBLAS_HOME)/include/cublas_v2.h),$(CUBLAS_LIB),$(CUBLASLT_LIB)),1,0)
+else
+  VENDOR := 0
+endif
+ifeq ($(VENDOR),1)
+  NVCCFLAGS += -DTR_WITH_VENDOR=1 -I$(CUDNN_HOME)/include -I$(CUBLAS_HOME)/include
+  LDLIBS    += $(CUDNN_LIB) $(CUBLAS_LIB) $(CUBLASLT_LIB) \
+               -Wl,-rpath,$(dir $(CUDNN_LIB)) -Wl,-rpath,$(dir $(CUBLAS_LIB))
 endif
 
 LIB_SRC  := $(wildcard runtime/*.c kernels/cpu/*.c nets/*.c)
@@ -73,6 +103,9 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_UTIL_OBJ := $(BUILD)/tests/util.o
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
 GPU_TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/gpu_*.c))
+# Host emulation of the CUDA kernels (tests/emu_*.cu, compiled by nvcc, run on
+# the CPU against the reference kernels): part of the CPU suites.
+EMU_TEST_BINS := $(if $(filter 1,$(CUDA)),$(patsubst tests/%.cu,$(BUILD)/tests/%,$(wildcard tests/emu_*.cu)))
 
 VERSION_MAJOR := $(shell sed -n 's/^\#define TRYON_VERSION_MAJOR //p' include/tryon.h)
 VERSION := $(shell sed -n 's/^\#define TRYON_VERSION_\(MAJOR\|MINOR\|PATCH\) //p' include/tryon.h | paste -sd.)
@@ -93,7 +126,7 @@ BENCH  := $(BUILD)/tryon-bench
 all: lib cli tests $(BENCH)
 lib: $(LIB_A) $(LIB_SO)
 cli: $(CLI)
-tests: $(TEST_BINS) $(GPU_TEST_BINS)
+tests: $(TEST_BINS) $(GPU_TEST_BINS) $(EMU_TEST_BINS)
 
 $(LIB_A): $(LIB_OBJ)
 	@mkdir -p $(@D)
@@ -127,6 +160,18 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(TEST_UTIL_OBJ) $(LIB_A)
 	@echo "  LD   $@"; $(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
 $(BUILD)/tests/gpu_%: $(BUILD)/tests/gpu_%.o $(TEST_UTIL_OBJ) $(BUILD)/tests/harness_gpu.o $(LIB_A)
 	@echo "  LD   $@"; $(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
+# Strict aliasing off: the emulated tensor-core fragments read 16-bit pairs as 32-bit words.
+# With SAN the emulated device code runs under the sanitizers too (its indexing is the kernels');
+# one -Xcompiler per sanitizer, since nvcc splits -Xcompiler values at commas.
+EMU_SAN := $(if $(SAN),$(foreach s,$(subst $(comma), ,$(SAN)),-Xcompiler -fsanitize=$(s)) \
+             -Xcompiler -fno-omit-frame-pointer -Xcompiler -fno-sanitize-recover=all)
+$(BUILD)/tests/emu_%.cu.o: tests/emu_%.cu
+	@mkdir -p $(@D)
+	$(Q)$(NVCC) $(NVCCFLAGS) -Xcompiler -fno-strict-aliasing $(EMU_SAN) \
+	  -Itests -Ikernels/cuda $(filter -I% -D%,$(CHECK_CFLAGS)) \
+	  -gencode arch=compute_80,code=sm_80 -MMD -MP -c -o $@ $<
+$(BUILD)/tests/emu_%: $(BUILD)/tests/emu_%.cu.o $(TEST_UTIL_OBJ) $(LIB_A)
+	@echo "  LD   $@"; $(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
 
 # --- tests -------------------------------------------------------------------
 # PyTorch reference fixtures are generated at test time, never committed.
@@ -156,8 +201,8 @@ $(POSENET_REF): tests/ref/posenet_ref.sh tests/ref/tfjs_posenet.js tests/ref/pac
 test: test-cpu test-cli test-gpu
 
 # The net suites run the CLI (build/tryon) as well as the library.
-test-cpu: $(TEST_BINS) $(REF_DIR)/.stamp $(POSENET_REF) $(CLI)
-	@fail=0; for t in $(TEST_BINS); do \
+test-cpu: $(TEST_BINS) $(EMU_TEST_BINS) $(REF_DIR)/.stamp $(POSENET_REF) $(CLI)
+	@fail=0; for t in $(TEST_BINS) $(EMU_TEST_BINS); do \
 	  TRYON_REF_DIR=$(REF_DIR) TRYON_TORCH=$(TORCH) CK_FORK=yes $$t || fail=1; done; \
 	  test $$fail = 0 || { echo "FAILED: CPU test suites" >&2; exit 1; }
 
@@ -165,6 +210,19 @@ test-gpu: $(GPU_TEST_BINS)
 	@fail=0; for t in $(GPU_TEST_BINS); do \
 	  TRYON_REF_DIR=$(REF_DIR) CK_FORK=no timeout 600 $$t || fail=1; done; \
 	  test $$fail = 0 || { echo "FAILED: GPU test suites" >&2; exit 1; }
+
+# The GPU suites under compute-sanitizer: memcheck (out-of-bounds and
+# misaligned accesses, leaks), then racecheck (shared-memory hazards), on the
+# suites' quick shapes (TRYON_GPU_QUICK=1).
+.PHONY: test-gpu-sanitize
+COMPUTE_SANITIZER ?= $(firstword $(wildcard $(CUDA_HOME)/bin/compute-sanitizer) $(shell command -v compute-sanitizer 2>/dev/null))
+test-gpu-sanitize: $(GPU_TEST_BINS)
+	@test -n "$(COMPUTE_SANITIZER)" || { echo "error: compute-sanitizer not found (CUDA_HOME/bin or PATH)" >&2; exit 1; }
+	@fail=0; for tool in memcheck racecheck; do for t in $(GPU_TEST_BINS); do \
+	  echo "  SANITIZE $$tool $$t"; \
+	  TRYON_REF_DIR=$(REF_DIR) TRYON_GPU_QUICK=1 CK_FORK=no timeout 1800 $(COMPUTE_SANITIZER) \
+	    --tool $$tool --error-exitcode 99 $$( [ $$tool = memcheck ] && echo --leak-check full ) $$t || fail=1; \
+	  done; done; test $$fail = 0 || { echo "FAILED: compute-sanitizer" >&2; exit 1; }
 
 test-cli: $(CLI)
 	@TRYON=$(CLI) BUILD=$(BUILD) sh tests/cli_errors.sh
@@ -250,7 +308,8 @@ help:
 	@echo "make demo         install packages, build, fetch weights, run tryon fit (outputs in demo-out/)"
 	@echo "make weights      fetch and convert weights/posenet.safetensors"
 	@echo "make install PREFIX=/usr/local"
+	@echo "make test-gpu-sanitize   the GPU suites under compute-sanitizer (memcheck, racecheck)"
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(TEST_UTIL_OBJ:.o=.d) \
-         $(BUILD)/tests/harness_gpu.d \
+         $(BUILD)/tests/harness_gpu.d $(EMU_TEST_BINS:=.cu.d) \
          $(TEST_BINS:=.d) $(GPU_TEST_BINS:=.d)

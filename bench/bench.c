@@ -1,13 +1,35 @@
 /* bench.c — `tryon-bench`: times every case (or those matching --filter) and
  * prints a table plus one JSON line per case (--json FILE). Each case runs
  * --warmup times untimed, then --runs times; we report median, p90 and min
- * wall-clock milliseconds, GFLOP/s at the median and the planned arena size. */
+ * wall-clock milliseconds, GFLOP/s at the median and the planned arena size.
+ * With --device cuda a timed run is the model's run plus the wait for the
+ * GPU to finish it (the first warm-up run captures the CUDA graph); the
+ * cuDNN/cuBLAS baselines are --kernels vendor. */
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "bench.h"
+#include "model.h"
+
+void *bench_input_host(tryon_model *m, int32_t i, tryon_tensor *t) {
+    tryon_model_input(m, i, t);
+    if (t->data) return t->data;
+    size_t bytes = tryon_dtype_size(t->dtype);
+    for (int32_t k = 0; k < t->ndim; k++) bytes *= (size_t)t->shape[k];
+    return calloc(bytes, 1);
+}
+
+tryon_status bench_input_commit(tryon_model *m, int32_t i, const tryon_tensor *t, void *host) {
+    if (!host) return TRYON_ERR_NOMEM;
+    if (t->data) return TRYON_OK;
+    size_t bytes = tryon_dtype_size(t->dtype);
+    for (int32_t k = 0; k < t->ndim; k++) bytes *= (size_t)t->shape[k];
+    tryon_status st = tryon_model_set_input(m, i, host, bytes);
+    free(host);
+    return st;
+}
 
 static double now_ms(void) {
     struct timespec ts;
@@ -22,16 +44,20 @@ static int cmp_double(const void *a, const void *b) {
 
 static void usage(FILE *out) {
     fprintf(out, "usage: tryon-bench [--filter SUBSTR] [--runs N] [--warmup N] [--threads N]\n"
-                 "                   [--batch N] [--weights DIR] [--json FILE]\n");
+                 "                   [--batch N] [--weights DIR] [--json FILE]\n"
+                 "                   [--device cpu|cuda] [--kernels own|vendor|reference]\n"
+                 "                   [--precision f32|f16|bf16]\n");
 }
 
 int main(int argc, char **argv) {
     static const struct option opts[] = {
-        {"filter", required_argument, NULL, 'f'}, {"runs", required_argument, NULL, 'r'},
-        {"warmup", required_argument, NULL, 'w'}, {"threads", required_argument, NULL, 't'},
-        {"batch", required_argument, NULL, 'b'},  {"weights", required_argument, NULL, 'W'},
-        {"json", required_argument, NULL, 'j'},   {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+        {"filter", required_argument, NULL, 'f'},    {"runs", required_argument, NULL, 'r'},
+        {"warmup", required_argument, NULL, 'w'},    {"threads", required_argument, NULL, 't'},
+        {"batch", required_argument, NULL, 'b'},     {"weights", required_argument, NULL, 'W'},
+        {"json", required_argument, NULL, 'j'},      {"help", no_argument, NULL, 'h'},
+        {"device", required_argument, NULL, 'd'},    {"kernels", required_argument, NULL, 'k'},
+        {"precision", required_argument, NULL, 'p'}, {NULL, 0, NULL, 0}};
+    tryon_ctx_params p = tryon_ctx_params_default();
     const char *filter = NULL, *json_path = NULL;
     int runs = 10, warmup = 2, threads = 0;
     bench_opts bo = {"build/bench-weights", 1};
@@ -45,6 +71,32 @@ int main(int argc, char **argv) {
         case 'b': bo.batch = atoi(optarg); break;
         case 'W': bo.weights_dir = optarg; break;
         case 'j': json_path = optarg; break;
+        case 'd':
+            if (!strcmp(optarg, "cpu") || !strcmp(optarg, "cuda"))
+                p.device = strcmp(optarg, "cpu") ? TRYON_DEVICE_CUDA : TRYON_DEVICE_CPU;
+            else
+                return usage(stderr), 2;
+            break;
+        case 'k':
+            if (!strcmp(optarg, "own"))
+                p.kernels = TRYON_KERNELS_OWN;
+            else if (!strcmp(optarg, "vendor"))
+                p.kernels = TRYON_KERNELS_VENDOR;
+            else if (!strcmp(optarg, "reference"))
+                p.kernels = TRYON_KERNELS_REFERENCE;
+            else
+                return usage(stderr), 2;
+            break;
+        case 'p':
+            if (!strcmp(optarg, "f32"))
+                p.cuda_precision = TRYON_DTYPE_F32;
+            else if (!strcmp(optarg, "f16"))
+                p.cuda_precision = TRYON_DTYPE_F16;
+            else if (!strcmp(optarg, "bf16"))
+                p.cuda_precision = TRYON_DTYPE_BF16;
+            else
+                return usage(stderr), 2;
+            break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -53,7 +105,6 @@ int main(int argc, char **argv) {
         usage(stderr);
         return 2;
     }
-    tryon_ctx_params p = tryon_ctx_params_default();
     p.n_threads = threads;
     tryon_ctx *ctx;
     char why[256];
@@ -67,8 +118,14 @@ int main(int argc, char **argv) {
         tryon_ctx_free(ctx);
         return 1;
     }
-    printf("tryon %s, %d threads, %d warm-up + %d runs\n", tryon_version(),
-           tryon_ctx_n_threads(ctx), warmup, runs);
+    const char *dev = p.device == TRYON_DEVICE_CUDA ? "cuda" : "cpu";
+    const char *kern = p.kernels == TRYON_KERNELS_VENDOR      ? "vendor"
+                       : p.kernels == TRYON_KERNELS_REFERENCE ? "reference"
+                                                              : "own";
+    const char *prec = tryon_dtype_name(p.cuda_precision);
+    printf("tryon %s, %s (%s kernels%s%s), %d threads, %d warm-up + %d runs\n", tryon_version(),
+           dev, kern, p.device == TRYON_DEVICE_CUDA ? ", storage " : "",
+           p.device == TRYON_DEVICE_CUDA ? prec : "", tryon_ctx_n_threads(ctx), warmup, runs);
     printf("%-28s %10s %10s %10s %9s %10s  %s\n", "case", "median ms", "p90 ms", "min ms",
            "GFLOP/s", "arena MB", "detail");
     double *t = calloc((size_t)runs, sizeof *t);
@@ -86,10 +143,14 @@ int main(int argc, char **argv) {
             failed |= st != TRYON_ERR_IO;
             continue;
         }
-        for (int i = 0; i < warmup && st == TRYON_OK; i++) st = tryon_model_run(m);
+        for (int i = 0; i < warmup && st == TRYON_OK; i++) {
+            st = tryon_model_run(m);
+            if (st == TRYON_OK) st = tr_model_wait(m);
+        }
         for (int i = 0; i < runs && st == TRYON_OK; i++) {
             double t0 = now_ms();
             st = tryon_model_run(m);
+            if (st == TRYON_OK) st = tr_model_wait(m); /* the GPU's work, not just the launch */
             t[i] = now_ms() - t0;
         }
         if (st != TRYON_OK) {
@@ -107,11 +168,12 @@ int main(int argc, char **argv) {
                arena, info.detail);
         if (json)
             fprintf(json,
-                    "{\"case\":\"%s\",\"family\":\"%s\",\"status\":\"OK\",\"threads\":%d,"
+                    "{\"case\":\"%s\",\"family\":\"%s\",\"status\":\"OK\",\"device\":\"%s\","
+                    "\"kernels\":\"%s\",\"precision\":\"%s\",\"threads\":%d,"
                     "\"batch\":%d,\"runs\":%d,\"median_ms\":%.4f,\"p90_ms\":%.4f,"
                     "\"min_ms\":%.4f,\"gflops\":%.3f,\"flops\":%.0f,\"arena_bytes\":%lld}\n",
-                    bc->name, bc->family, tryon_ctx_n_threads(ctx), bo.batch, runs, med, p90, mn,
-                    gflops, info.flops, (long long)tryon_model_arena_bytes(m));
+                    bc->name, bc->family, dev, kern, prec, tryon_ctx_n_threads(ctx), bo.batch, runs,
+                    med, p90, mn, gflops, info.flops, (long long)tryon_model_arena_bytes(m));
         tryon_model_free(m);
     }
     free(t);

@@ -31,4 +31,10 @@ typedef struct bench_case {
 extern const bench_case *const bench_cases[];
 extern const int bench_n_cases;
 
+/* Writing inputs on any device: bench_input_host returns a host buffer for
+ * input i (the model's own on the CPU; a zeroed copy when the model lives on
+ * a GPU) and fills *t; bench_input_commit uploads it (CUDA) and frees it. */
+void *bench_input_host(tryon_model *m, int32_t i, tryon_tensor *t);
+tryon_status bench_input_commit(tryon_model *m, int32_t i, const tryon_tensor *t, void *host);
+
 #endif /* TRYON_BENCH_H */

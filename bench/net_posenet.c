@@ -34,9 +34,9 @@ static tryon_status setup(tryon_ctx *ctx, const bench_opts *o, tryon_model **mod
     p.image_width = p.image_height = 385;
     TR_TRY(tryon_posenet_load(ctx, open_weights, &p, model));
     tryon_tensor t;
-    tryon_model_input(*model, 0, &t);
-    uint8_t *px = t.data;
-    for (int64_t i = 0; i < 385 * 385 * 3; i++) px[i] = (uint8_t)((i * 2654435761u) >> 24);
+    uint8_t *px = bench_input_host(*model, 0, &t);
+    for (int64_t i = 0; px && i < 385 * 385 * 3; i++) px[i] = (uint8_t)((i * 2654435761u) >> 24);
+    TR_TRY(bench_input_commit(*model, 0, &t, px));
     const tr_graph *g = (*model)->g;
     for (int32_t i = 0; i < g->n_nodes; i++)
         if (tr_op_table[g->nodes[i].op].flops)

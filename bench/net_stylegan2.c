@@ -28,13 +28,13 @@ static tryon_status setup_f256(tryon_ctx *ctx, const bench_opts *o, tryon_model 
     if (st != TRYON_OK) return st;
     /* z of generate.py --seeds=0,1,...: one seed per image. */
     tryon_tensor t;
-    tryon_model_input(*model, 0, &t);
+    float *zf = bench_input_host(*model, 0, &t);
     double z[4096];
-    for (int32_t b = 0; b < o->batch && gi.z_dim <= 4096; b++) {
+    for (int32_t b = 0; zf && b < o->batch && gi.z_dim <= 4096; b++) {
         tryon_stylegan2_seed_z((uint32_t)b, gi.z_dim, z);
-        for (int32_t i = 0; i < gi.z_dim; i++)
-            ((float *)t.data)[(int64_t)b * gi.z_dim + i] = (float)z[i];
+        for (int32_t i = 0; i < gi.z_dim; i++) zf[(int64_t)b * gi.z_dim + i] = (float)z[i];
     }
+    TR_TRY(bench_input_commit(*model, 0, &t, zf));
     const tr_graph *g = (*model)->g;
     for (int32_t i = 0; i < g->n_nodes; i++)
         if (tr_op_table[g->nodes[i].op].flops)

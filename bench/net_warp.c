@@ -19,16 +19,18 @@ static float hash01(uint64_t i) {
 }
 
 /* Fills every F32 input with values in [lo, hi) (points get jittered copies). */
-static void fill_inputs(tryon_model *m, float lo, float hi) {
+static tryon_status fill_inputs(tryon_model *m, float lo, float hi) {
     for (int32_t i = 0; i < tryon_model_n_inputs(m); i++) {
         tryon_tensor t;
         tryon_model_input(m, i, &t);
         if (t.dtype != TRYON_DTYPE_F32) continue;
         int64_t n = 1;
         for (int32_t k = 0; k < t.ndim; k++) n *= t.shape[k];
-        float *p = t.data;
-        for (int64_t k = 0; k < n; k++) p[k] = lo + (hi - lo) * hash01((uint64_t)k * 7 + i);
+        float *p = bench_input_host(m, i, &t);
+        for (int64_t k = 0; p && k < n; k++) p[k] = lo + (hi - lo) * hash01((uint64_t)k * 7 + i);
+        TR_TRY(bench_input_commit(m, i, &t, p));
     }
+    return TRYON_OK;
 }
 
 static void count_flops(tryon_model *m, bench_info *info) {
@@ -65,8 +67,7 @@ static tryon_status tps_case(tryon_ctx *ctx, int32_t n, int32_t gx, int32_t gy, 
             g, tr_grid_sample(g, mask, grid, TR_SAMPLE_BILINEAR, TR_SAMPLE_PAD_ZEROS, 1), "mask");
     }
     TR_TRY(tr_model_create(ctx, g, model));
-    fill_inputs(*model, -0.1f, 0.1f); /* offsets: CP-VTON-like +-0.1 */
-    return TRYON_OK;
+    return fill_inputs(*model, -0.1f, 0.1f); /* offsets: CP-VTON-like +-0.1 */
 }
 
 static tryon_status setup_cpvton(tryon_ctx *ctx, const bench_opts *o, tryon_model **model,
@@ -113,12 +114,11 @@ static tryon_status setup_raster(tryon_ctx *ctx, const bench_opts *o, tryon_mode
     tr_graph_output(g, tr_texture(g, tex, uvi, TR_TEX_LINEAR, TR_TEX_CLAMP), "color");
     tr_graph_output(g, tr_raster_coverage(g, pos, tt, S, S, 4, 0, -1), "alpha");
     TR_TRY(tr_model_create(ctx, g, model));
-    fill_inputs(*model, 0.0f, 1.0f);
+    TR_TRY(fill_inputs(*model, 0.0f, 1.0f));
     /* A garment-like mesh over the middle of the image, gently waved. */
     tryon_tensor t;
-    tryon_model_input(*model, 0, &t);
-    float *p = t.data;
-    for (int32_t n = 0; n < o->batch; n++)
+    float *p = bench_input_host(*model, 0, &t);
+    for (int32_t n = 0; p && n < o->batch; n++)
         for (int32_t v = 0; v < V; v++) {
             float x = (float)(v % (QX + 1)) / QX, y = (float)(v / (QX + 1)) / QY;
             float *q = p + ((int64_t)n * V + v) * 3;
@@ -126,6 +126,7 @@ static tryon_status setup_raster(tryon_ctx *ctx, const bench_opts *o, tryon_mode
             q[1] = 64 + 400 * y + 8 * sinf(5 * x);
             q[2] = 0.5f + 0.1f * x;
         }
+    TR_TRY(bench_input_commit(*model, 0, &t, p));
     snprintf(info->detail, sizeof info->detail, "%d triangles at %dx%d, uv+texture, 4x4 alpha", T,
              S, S);
     return TRYON_OK;

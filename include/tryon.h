@@ -72,7 +72,9 @@ typedef struct tryon_ctx_params {
     int32_t cuda_precision;       /* storage of activations and weights on CUDA:
                                      TRYON_DTYPE_F32 (default), TRYON_DTYPE_F16 or
                                      TRYON_DTYPE_BF16; arithmetic is always fp32, and
-                                     model inputs and outputs stay F32 */
+                                     model inputs and outputs stay F32 (so do the
+                                     warping, rasterization and PoseNet decoding ops,
+                                     whose coordinates need it) */
     int32_t kernels;              /* tryon_kernels: which implementations run */
 } tryon_ctx_params;
 

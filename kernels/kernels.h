@@ -471,14 +471,26 @@ void tr_cpu_texture_f32(tr_pool *pool, const tr_texture_desc *d, const float *te
 /* The CUDA backend (kernels/cuda/backend.cu) behind tryon_model on a CUDA
  * context: context state (stream, library handles), a device copy of the
  * planned graph (one device buffer for every CONST/EXTERN tensor, one for the
- * activation arena, laid out by the same plan as on the host), and a run that
- * launches every node's CUDA adapter on the context's stream — captured once
- * into a CUDA graph, so a steady-state run is one graph launch with no
- * allocation and no host synchronisation. */
+ * activation arena laid out by the same plan as on the host, plus the
+ * reduced-precision copies and the scratch), and a run that launches every
+ * node's CUDA adapter on the context's stream — captured once into a CUDA
+ * graph, so a steady-state run is one graph launch with no allocation and no
+ * host synchronisation. Model inputs and outputs are read and written as
+ * their graph dtype (F32 stays F32 whatever the storage precision). */
 struct tr_graph;
 struct tr_exec;
 struct tr_node;
 typedef struct tr_cuda_model tr_cuda_model;
+
+/* Counters of a CUDA model (tests: steady-state runs allocate nothing and
+ * are one graph launch each). */
+typedef struct tr_cuda_stats {
+    int64_t runs;           /* tr_cuda_model_run calls that succeeded */
+    int64_t graph_launches; /* cudaGraphLaunch calls */
+    int64_t captures;       /* stream captures (1 after the first run) */
+    int64_t device_allocs;  /* cudaMalloc calls of the context so far */
+    int64_t params_bytes, arena_bytes, xbuf_bytes, scratch_bytes;
+} tr_cuda_stats;
 
 #if TR_WITH_CUDA
 int32_t tr_cuda_device_count(char *why, size_t why_size);
@@ -489,10 +501,30 @@ void tr_cuda_ctx_free(tryon_ctx *ctx);
 tryon_status tr_cuda_model_create(tryon_ctx *ctx, const struct tr_graph *g, tr_cuda_model **out);
 void tr_cuda_model_free(tr_cuda_model *m);
 tryon_status tr_cuda_model_run(tr_cuda_model *m);
-/* Copies between host memory and the device arena (offset in bytes); the
- * copy out waits for the run to finish. */
-tryon_status tr_cuda_model_write(tr_cuda_model *m, int64_t offset, const void *src, size_t bytes);
-tryon_status tr_cuda_model_read(tr_cuda_model *m, int64_t offset, void *dst, size_t bytes);
+/* Copies host data into input tensor t / out of tensor t (bytes from byte
+ * offset `offset` of the tensor, in its graph dtype); the copy out waits for
+ * the run to finish. */
+tryon_status tr_cuda_model_write(tr_cuda_model *m, int32_t t, const void *src, size_t bytes);
+tryon_status tr_cuda_model_read(tr_cuda_model *m, int32_t t, int64_t offset, void *dst,
+                                size_t bytes);
+/* Waits for the work queued on the model's stream (bench timing). */
+tryon_status tr_cuda_model_sync(tr_cuda_model *m);
+
+/* Test and bench hooks. force_variant makes op's launcher use variant v (-1:
+ * its own pick) on this context's later captures; model_variant is the
+ * variant node i ran last (-1 before the first run); model_storage is the
+ * device storage dtype of tensor t; fill_arena sets every arena byte (guard
+ * bands: tests check that unwritten bytes keep it) and read_arena copies raw
+ * arena bytes. */
+void tr_cuda_force_variant(tryon_ctx *ctx, int32_t op, int32_t v);
+/* The backend's storage plan for precision act (host only, no device needed). */
+void tr_cuda_plan_storage(const struct tr_graph *g, tryon_dtype act, uint8_t *store,
+                          uint8_t *domain, int64_t *xoff, int64_t *xbytes);
+int32_t tr_cuda_model_variant(const tr_cuda_model *m, int32_t node);
+tryon_dtype tr_cuda_model_storage(const tr_cuda_model *m, int32_t t);
+void tr_cuda_model_stats(const tr_cuda_model *m, tr_cuda_stats *out);
+tryon_status tr_cuda_model_fill_arena(tr_cuda_model *m, int byte);
+tryon_status tr_cuda_model_read_arena(tr_cuda_model *m, int64_t offset, void *dst, size_t bytes);
 
 /* Op adapters, named in tr_op_table through TR_CUDA_OP(name) as they exist. */
 #define TR_CUDA_OP(name) tr_cuda_op_##name
@@ -524,13 +556,41 @@ static inline tryon_status tr_cuda_model_run(tr_cuda_model *m) {
     (void)m;
     return TRYON_ERR_NO_DEVICE;
 }
-static inline tryon_status tr_cuda_model_write(tr_cuda_model *m, int64_t offset, const void *src,
+static inline tryon_status tr_cuda_model_write(tr_cuda_model *m, int32_t t, const void *src,
                                                size_t bytes) {
-    (void)m, (void)offset, (void)src, (void)bytes;
+    (void)m, (void)t, (void)src, (void)bytes;
     return TRYON_ERR_NO_DEVICE;
 }
-static inline tryon_status tr_cuda_model_read(tr_cuda_model *m, int64_t offset, void *dst,
-                                              size_t bytes) {
+static inline tryon_status tr_cuda_model_read(tr_cuda_model *m, int32_t t, int64_t offset,
+                                              void *dst, size_t bytes) {
+    (void)m, (void)t, (void)offset, (void)dst, (void)bytes;
+    return TRYON_ERR_NO_DEVICE;
+}
+static inline tryon_status tr_cuda_model_sync(tr_cuda_model *m) {
+    (void)m;
+    return TRYON_ERR_NO_DEVICE;
+}
+static inline void tr_cuda_force_variant(tryon_ctx *ctx, int32_t op, int32_t v) {
+    (void)ctx, (void)op, (void)v;
+}
+static inline int32_t tr_cuda_model_variant(const tr_cuda_model *m, int32_t node) {
+    (void)m, (void)node;
+    return -1;
+}
+static inline tryon_dtype tr_cuda_model_storage(const tr_cuda_model *m, int32_t t) {
+    (void)m, (void)t;
+    return TRYON_DTYPE_F32;
+}
+static inline void tr_cuda_model_stats(const tr_cuda_model *m, tr_cuda_stats *out) {
+    (void)m;
+    *out = (tr_cuda_stats){0, 0, 0, 0, 0, 0, 0, 0};
+}
+static inline tryon_status tr_cuda_model_fill_arena(tr_cuda_model *m, int byte) {
+    (void)m, (void)byte;
+    return TRYON_ERR_NO_DEVICE;
+}
+static inline tryon_status tr_cuda_model_read_arena(tr_cuda_model *m, int64_t offset, void *dst,
+                                                    size_t bytes) {
     (void)m, (void)offset, (void)dst, (void)bytes;
     return TRYON_ERR_NO_DEVICE;
 }

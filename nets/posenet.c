@@ -424,10 +424,12 @@ tryon_status tryon_posenet_poses(tryon_model *m, tryon_pose *out, int32_t cap,
     if (!t || strcmp(t->name, "poses") || t->ndim != 4 || t->shape[2] != TRYON_POSENET_KEYPOINTS + 1 ||
         t->shape[3] != 3)
         return TR_FAIL(m->ctx, TRYON_ERR_INVALID_ARG, "not a PoseNet model (no poses output)");
-    const float *v = (const float *)(m->arena + t->offset);
+    /* Pose by pose through the model (it may live on a GPU): no allocation. */
+    float pose[(TRYON_POSENET_KEYPOINTS + 1) * 3];
     int32_t n = 0;
     for (int64_t i = 0; i < t->shape[1]; i++) {
-        const float *pose = v + i * (TRYON_POSENET_KEYPOINTS + 1) * 3;
+        tryon_status st = tr_model_read(m, id, i * (int64_t)sizeof pose, pose, sizeof pose);
+        if (st != TRYON_OK) return st;
         if (pose[TRYON_POSENET_KEYPOINTS * 3 + 1] != 1.0f) break;
         if (n < cap && out) {
             out[n].score = pose[TRYON_POSENET_KEYPOINTS * 3];

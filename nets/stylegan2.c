@@ -88,9 +88,12 @@ tryon_status tryon_stylegan2_set_truncation(tryon_model *m, float psi, int32_t c
         return TR_FAIL(m->ctx, TRYON_ERR_INVALID_ARG,
                        "stylegan2: this generator has no w_avg, so it cannot be truncated");
     const tr_tensor *t = &m->g->tensors[m->g->inputs[i]];
-    float *p = (float *)(m->arena + t->offset);
-    for (int64_t k = 0; k < t->shape[0]; k++) p[k] = cutoff < 0 || k < cutoff ? psi : 1.0f;
-    return TRYON_OK;
+    /* Written through the model, which may live on a GPU. */
+    float p[2 * TR_SG2_MAX_BLOCKS]; /* num_ws <= 2 per block */
+    int64_t n = t->shape[0];
+    TR_ASSERT(n <= 2 * TR_SG2_MAX_BLOCKS);
+    for (int64_t k = 0; k < n; k++) p[k] = cutoff < 0 || k < cutoff ? psi : 1.0f;
+    return tr_model_write(m, m->g->inputs[i], p, (size_t)n * sizeof *p);
 }
 
 tryon_status tryon_stylegan2_set_noise(tryon_model *m, tryon_stylegan2_noise mode, uint64_t seed) {
@@ -100,11 +103,6 @@ tryon_status tryon_stylegan2_set_noise(tryon_model *m, tryon_stylegan2_noise mod
     if (mode < TRYON_STYLEGAN2_NOISE_CONST || mode > TRYON_STYLEGAN2_NOISE_RANDOM)
         return TR_FAIL(m->ctx, TRYON_ERR_INVALID_ARG, "stylegan2: invalid noise mode %d",
                        (int)mode);
-    const tr_tensor *t = &m->g->tensors[m->g->inputs[i]];
-    int32_t *c = (int32_t *)(m->arena + t->offset);
-    c[0] = (int32_t)mode;
-    c[1] = (int32_t)(uint32_t)seed;
-    c[2] = (int32_t)(uint32_t)(seed >> 32);
-    c[3] = 0;
-    return TRYON_OK;
+    int32_t c[4] = {(int32_t)mode, (int32_t)(uint32_t)seed, (int32_t)(uint32_t)(seed >> 32), 0};
+    return tr_model_write(m, m->g->inputs[i], c, sizeof c);
 }

@@ -317,10 +317,12 @@ typedef struct tr_exec {
     const int64_t *param_off;  /* CUDA: (n_tensors) byte offset of each CONST/EXTERN
                                   tensor inside params */
     void *stream;              /* CUDA: the cudaStream_t to launch on; NULL on the CPU */
-    tryon_dtype act_dtype;     /* CUDA: storage of every F32 tensor the kernels see
-                                  (activations, float weights): F32, F16 or BF16 per
-                                  the context's cuda_precision; the backend converts
-                                  model inputs and outputs. F32 on the CPU. */
+    tryon_dtype act_dtype;     /* CUDA: storage of the F32 tensors the node being
+                                  launched sees (its storage domain): the context's
+                                  cuda_precision, or F32 for the ops that always work
+                                  in F32; kernels/cuda/backend.cu converts between
+                                  domains and for model inputs and outputs. F32 on
+                                  the CPU. */
 } tr_exec;
 
 /* Workspace of node n (its ws_bytes, planned in the arena). */

@@ -100,7 +100,7 @@ static tryon_status copy_check(tryon_model *m, int32_t id, const char *what, int
 tryon_status tryon_model_set_input(tryon_model *m, int32_t i, const void *src, size_t bytes) {
     int32_t id = tr_model_input_id(m, i);
     TR_TRY(copy_check(m, id, "input", i, bytes));
-    if (m->cuda) return tr_cuda_model_write(m->cuda, m->g->tensors[id].offset, src, bytes);
+    if (m->cuda) return tr_cuda_model_write(m->cuda, id, src, bytes);
     memcpy(m->arena + m->g->tensors[id].offset, src, bytes);
     return TRYON_OK;
 }
@@ -108,9 +108,30 @@ tryon_status tryon_model_set_input(tryon_model *m, int32_t i, const void *src, s
 tryon_status tryon_model_get_output(tryon_model *m, int32_t i, void *dst, size_t bytes) {
     int32_t id = tr_model_output_id(m, i);
     TR_TRY(copy_check(m, id, "output", i, bytes));
-    if (m->cuda) return tr_cuda_model_read(m->cuda, m->g->tensors[id].offset, dst, bytes);
+    if (m->cuda) return tr_cuda_model_read(m->cuda, id, 0, dst, bytes);
     memcpy(dst, m->arena + m->g->tensors[id].offset, bytes);
     return TRYON_OK;
+}
+
+tryon_status tr_model_read(tryon_model *m, int32_t t, int64_t offset, void *dst, size_t bytes) {
+    const tr_tensor *tt = &m->g->tensors[t];
+    TR_ASSERT(tt->mem == TR_MEM_ARENA && offset >= 0 &&
+              offset + (int64_t)bytes <= tr_tensor_bytes(tt));
+    if (m->cuda) return tr_cuda_model_read(m->cuda, t, offset, dst, bytes);
+    memcpy(dst, m->arena + tt->offset + offset, bytes);
+    return TRYON_OK;
+}
+
+tryon_status tr_model_write(tryon_model *m, int32_t t, const void *src, size_t bytes) {
+    const tr_tensor *tt = &m->g->tensors[t];
+    TR_ASSERT((tt->flags & TR_TENSOR_INPUT) && (int64_t)bytes == tr_tensor_bytes(tt));
+    if (m->cuda) return tr_cuda_model_write(m->cuda, t, src, bytes);
+    memcpy(m->arena + tt->offset, src, bytes);
+    return TRYON_OK;
+}
+
+tryon_status tr_model_wait(tryon_model *m) {
+    return m->cuda ? tr_cuda_model_sync(m->cuda) : TRYON_OK;
 }
 
 int64_t tryon_model_arena_bytes(const tryon_model *m) { return m->g->arena_bytes; }

@@ -307,37 +307,75 @@ static double flops_demod(const tr_graph *g, const tr_node *n) {
     return 3.0 * n->p.demod.n * n->p.demod.c_in * n->p.demod.c_out;
 }
 
+/* CUDA adapters (kernels/cuda/, variants listed in kernels/cuda/ops.cuh);
+ * TR_CUDA_OP is NULL in a build without CUDA. */
+TR_CUDA_OP_DECL(conv2d);
+TR_CUDA_OP_DECL(conv_transpose2d);
+TR_CUDA_OP_DECL(linear);
+TR_CUDA_OP_DECL(instance_norm);
+TR_CUDA_OP_DECL(binary);
+TR_CUDA_OP_DECL(scale);
+TR_CUDA_OP_DECL(act);
+TR_CUDA_OP_DECL(cast_u8);
+TR_CUDA_OP_DECL(upsample_nearest);
+TR_CUDA_OP_DECL(resize_bilinear);
+TR_CUDA_OP_DECL(upfirdn2d);
+TR_CUDA_OP_DECL(concat);
+TR_CUDA_OP_DECL(permute);
+TR_CUDA_OP_DECL(normalize_2nd);
+TR_CUDA_OP_DECL(lerp);
+TR_CUDA_OP_DECL(slice);
+TR_CUDA_OP_DECL(reshape);
+TR_CUDA_OP_DECL(demod);
+TR_CUDA_OP_DECL(scale_channels);
+TR_CUDA_OP_DECL(noise);
+TR_CUDA_OP_DECL(posenet_decode);
+TR_CUDA_OP_DECL(grid_sample);
+TR_CUDA_OP_DECL(affine_grid);
+TR_CUDA_OP_DECL(tps_fit);
+TR_CUDA_OP_DECL(tps_eval);
+TR_CUDA_OP_DECL(rasterize);
+TR_CUDA_OP_DECL(raster_coverage);
+TR_CUDA_OP_DECL(interpolate);
+TR_CUDA_OP_DECL(texture);
+
 const tr_op_info tr_op_table[TR_OP_COUNT] = {
-    [TR_OP_CONV2D] = {"conv2d", cpu_conv2d, NULL, flops_conv2d},
-    [TR_OP_CONV_TRANSPOSE2D] = {"conv_transpose2d", cpu_convt, NULL, flops_convt},
-    [TR_OP_LINEAR] = {"linear", cpu_linear, NULL, flops_linear},
-    [TR_OP_INSTANCE_NORM] = {"instance_norm", cpu_inorm, NULL, NULL},
-    [TR_OP_BINARY] = {"binary", cpu_binary, NULL, NULL},
-    [TR_OP_SCALE] = {"scale", cpu_scale, NULL, NULL},
-    [TR_OP_ACT] = {"act", cpu_act, NULL, NULL},
-    [TR_OP_CAST_U8] = {"cast_u8", cpu_cast_u8, NULL, NULL},
-    [TR_OP_UPSAMPLE_NEAREST] = {"upsample_nearest", cpu_upsample, NULL, NULL},
-    [TR_OP_RESIZE_BILINEAR] = {"resize_bilinear", cpu_resize, NULL, NULL},
-    [TR_OP_UPFIRDN2D] = {"upfirdn2d", cpu_upfirdn, NULL, NULL},
-    [TR_OP_CONCAT] = {"concat", cpu_concat, NULL, NULL},
-    [TR_OP_PERMUTE] = {"permute", cpu_permute, NULL, NULL},
-    [TR_OP_NORMALIZE_2ND] = {"normalize_2nd_moment", cpu_normalize_2nd, NULL, NULL},
-    [TR_OP_LERP] = {"lerp", cpu_lerp, NULL, NULL},
-    [TR_OP_SLICE] = {"slice", cpu_slice, NULL, NULL},
-    [TR_OP_RESHAPE] = {"reshape", cpu_reshape, NULL, NULL},
-    [TR_OP_DEMOD] = {"demod_coefs", cpu_demod, NULL, flops_demod},
-    [TR_OP_SCALE_CHANNELS] = {"scale_channels", cpu_scale_channels, NULL, NULL},
-    [TR_OP_NOISE] = {"noise", cpu_noise, NULL, NULL},
-    [TR_OP_POSENET_DECODE] = {"posenet_decode", cpu_posenet_decode, NULL, NULL},
-    [TR_OP_GRID_SAMPLE] = {"grid_sample", cpu_grid_sample, NULL, NULL},
-    [TR_OP_AFFINE_GRID] = {"affine_grid", cpu_affine_grid, NULL, NULL},
-    [TR_OP_TPS_FIT] = {"tps_fit", cpu_tps_fit, NULL, NULL},
-    [TR_OP_TPS_GRID] = {"tps_grid", cpu_tps_eval, NULL, NULL},
-    [TR_OP_TPS_TRANSFORM] = {"tps_transform", cpu_tps_eval, NULL, NULL},
-    [TR_OP_RASTERIZE] = {"rasterize", cpu_rasterize, NULL, NULL},
-    [TR_OP_RASTER_COVERAGE] = {"raster_coverage", cpu_raster_coverage, NULL, NULL},
-    [TR_OP_INTERPOLATE] = {"interpolate", cpu_interpolate, NULL, NULL},
-    [TR_OP_TEXTURE] = {"texture", cpu_texture, NULL, NULL},
+    [TR_OP_CONV2D] = {"conv2d", cpu_conv2d, TR_CUDA_OP(conv2d), flops_conv2d},
+    [TR_OP_CONV_TRANSPOSE2D] = {"conv_transpose2d", cpu_convt, TR_CUDA_OP(conv_transpose2d),
+                                flops_convt},
+    [TR_OP_LINEAR] = {"linear", cpu_linear, TR_CUDA_OP(linear), flops_linear},
+    [TR_OP_INSTANCE_NORM] = {"instance_norm", cpu_inorm, TR_CUDA_OP(instance_norm), NULL},
+    [TR_OP_BINARY] = {"binary", cpu_binary, TR_CUDA_OP(binary), NULL},
+    [TR_OP_SCALE] = {"scale", cpu_scale, TR_CUDA_OP(scale), NULL},
+    [TR_OP_ACT] = {"act", cpu_act, TR_CUDA_OP(act), NULL},
+    [TR_OP_CAST_U8] = {"cast_u8", cpu_cast_u8, TR_CUDA_OP(cast_u8), NULL},
+    [TR_OP_UPSAMPLE_NEAREST] = {"upsample_nearest", cpu_upsample, TR_CUDA_OP(upsample_nearest),
+                                NULL},
+    [TR_OP_RESIZE_BILINEAR] = {"resize_bilinear", cpu_resize, TR_CUDA_OP(resize_bilinear), NULL},
+    [TR_OP_UPFIRDN2D] = {"upfirdn2d", cpu_upfirdn, TR_CUDA_OP(upfirdn2d), NULL},
+    [TR_OP_CONCAT] = {"concat", cpu_concat, TR_CUDA_OP(concat), NULL},
+    [TR_OP_PERMUTE] = {"permute", cpu_permute, TR_CUDA_OP(permute), NULL},
+    [TR_OP_NORMALIZE_2ND] = {"normalize_2nd_moment", cpu_normalize_2nd, TR_CUDA_OP(normalize_2nd),
+                             NULL},
+    [TR_OP_LERP] = {"lerp", cpu_lerp, TR_CUDA_OP(lerp), NULL},
+    [TR_OP_SLICE] = {"slice", cpu_slice, TR_CUDA_OP(slice), NULL},
+    [TR_OP_RESHAPE] = {"reshape", cpu_reshape, TR_CUDA_OP(reshape), NULL},
+    [TR_OP_DEMOD] = {"demod_coefs", cpu_demod, TR_CUDA_OP(demod), flops_demod},
+    [TR_OP_SCALE_CHANNELS] = {"scale_channels", cpu_scale_channels, TR_CUDA_OP(scale_channels),
+                              NULL},
+    [TR_OP_NOISE] = {"noise", cpu_noise, TR_CUDA_OP(noise), NULL},
+    [TR_OP_POSENET_DECODE] = {"posenet_decode", cpu_posenet_decode, TR_CUDA_OP(posenet_decode),
+                              NULL},
+    [TR_OP_GRID_SAMPLE] = {"grid_sample", cpu_grid_sample, TR_CUDA_OP(grid_sample), NULL},
+    [TR_OP_AFFINE_GRID] = {"affine_grid", cpu_affine_grid, TR_CUDA_OP(affine_grid), NULL},
+    [TR_OP_TPS_FIT] = {"tps_fit", cpu_tps_fit, TR_CUDA_OP(tps_fit), NULL},
+    [TR_OP_TPS_GRID] = {"tps_grid", cpu_tps_eval, TR_CUDA_OP(tps_eval), NULL},
+    [TR_OP_TPS_TRANSFORM] = {"tps_transform", cpu_tps_eval, TR_CUDA_OP(tps_eval), NULL},
+    [TR_OP_RASTERIZE] = {"rasterize", cpu_rasterize, TR_CUDA_OP(rasterize), NULL},
+    [TR_OP_RASTER_COVERAGE] = {"raster_coverage", cpu_raster_coverage, TR_CUDA_OP(raster_coverage),
+                               NULL},
+    [TR_OP_INTERPOLATE] = {"interpolate", cpu_interpolate, TR_CUDA_OP(interpolate), NULL},
+    [TR_OP_TEXTURE] = {"texture", cpu_texture, TR_CUDA_OP(texture), NULL},
     [TR_OP_BG_MASK] = {"bg_mask", tr_cpu_op_bg_mask, NULL, NULL},
     [TR_OP_MORPH] = {"morph", tr_cpu_op_morph, NULL, NULL},
     [TR_OP_MASK_CLEAN] = {"mask_clean", tr_cpu_op_mask_clean, NULL, NULL},

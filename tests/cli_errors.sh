@@ -160,6 +160,25 @@ check_no_signal "several files" && {
     grep -q "safetensors, 1 tensors" "$OUT" || fail "several files: the good file was not described"
 }
 
+# --device cuda: without a usable GPU (or in a CPU-only build) every command
+# that runs a net fails first with exit 7 and one line naming the cause; with
+# a GPU the context comes up and the missing weights file is the error (3).
+PNG=$HERE/corpus/good/png_1x1_gray.png
+NONE=$TMP/none.safetensors
+for cmd in translate pose generate; do
+    case $cmd in
+    translate) run translate --device cuda -w "$NONE" -i "$PNG" -o "$TMP/o.png" ;;
+    pose) run pose --device cuda -w "$NONE" -i "$PNG" ;;
+    generate) run generate --device cuda -w "$NONE" -o "$TMP/o.png" --seed 1 ;;
+    esac
+    check_no_signal "$cmd --device cuda" || continue
+    case $rc in
+    7) check_one_error "$cmd --device cuda" "no usable CUDA device" ;;
+    3) check_one_error "$cmd --device cuda (GPU present)" "none.safetensors" ;;
+    *) fail "$cmd --device cuda: exit $rc, expected 7 (no GPU) or 3 (GPU, missing weights)" ;;
+    esac
+done
+
 for args in "--help" "-h" "help" "help info" "info --help" "--version"; do
     # shellcheck disable=SC2086 # word splitting of args is intended
     run $args

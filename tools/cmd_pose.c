@@ -54,6 +54,23 @@ typedef struct pose_opts {
 
 /* ---- layouts --------------------------------------------------------------- */
 
+/* A host copy of output i (the model may live on a GPU): t gets its shape and
+ * t->data the copy, which the caller frees. */
+static tryon_status output_copy(tryon_model *m, int32_t i, tryon_tensor *t) {
+    tryon_status st = tryon_model_output(m, i, t);
+    if (st != TRYON_OK) return st;
+    size_t bytes = tryon_dtype_size(t->dtype);
+    for (int32_t k = 0; k < t->ndim; k++) bytes *= (size_t)t->shape[k];
+    t->data = malloc(bytes);
+    if (!t->data) return TRYON_ERR_NOMEM;
+    st = tryon_model_get_output(m, i, t->data, bytes);
+    if (st != TRYON_OK) {
+        free(t->data);
+        t->data = NULL;
+    }
+    return st;
+}
+
 /* (1, H, W, C) NHWC -> (1, C, H, W) .npy. */
 static tryon_status write_nchw(tryon_ctx *ctx, const char *dir, const char *name,
                                const tryon_tensor *t) {
@@ -165,6 +182,7 @@ static int run(int argc, char **argv) {
     tryon_image img = {0, 0, 0, NULL};
     tryon_array in = {0, {0}, NULL};
     tryon_pose *poses = NULL;
+    float *nhwc = NULL; /* the .npy input as NHWC */
     tryon_status st;
     int npy = cli_file_kind_of(o.input) == CLI_FILE_NPY;
     if (npy) {
@@ -192,14 +210,22 @@ static int run(int argc, char **argv) {
     cli_timer_mark(&tm, "build model");
     tryon_tensor t;
     tryon_model_input(m, 0, &t);
-    if (npy) { /* NCHW -> NHWC */
+    if (npy) { /* NCHW -> NHWC, kept for the overlay and the dump */
         int64_t h = in.shape[2], wd = in.shape[3];
-        float *dst = t.data;
+        nhwc = malloc((size_t)(h * wd * 3) * sizeof *nhwc);
+        if (!nhwc) {
+            fprintf(stderr, "tryon: error: out of memory\n");
+            code = CLI_EXIT_ERROR;
+            goto out;
+        }
         for (int64_t c = 0; c < 3; c++)
-            for (int64_t i = 0; i < h * wd; i++) dst[i * 3 + c] = in.data[c * h * wd + i];
+            for (int64_t i = 0; i < h * wd; i++) nhwc[i * 3 + c] = in.data[c * h * wd + i];
+        st = tryon_model_set_input(m, 0, nhwc, (size_t)(h * wd * 3) * sizeof *nhwc);
     } else {
-        memcpy(t.data, img.data, (size_t)img.width * img.height * 3);
+        st = tryon_model_set_input(m, 0, img.data, (size_t)img.width * img.height * 3);
     }
+    if (st != TRYON_OK) goto fail;
+    t.data = nhwc;
     if ((st = tryon_model_run(m)) != TRYON_OK) goto fail;
     cli_timer_mark(&tm, "run");
     int32_t n = 0, cap = o.p.multi ? o.p.max_poses : 1;
@@ -225,14 +251,17 @@ static int run(int argc, char **argv) {
             code = CLI_EXIT_IO;
             goto out;
         }
-        tryon_model_input(m, 0, &t);
         tryon_tensor pre = t;
-        if (!npy) tryon_model_output(m, TRYON_POSENET_OUT_INPUT, &pre);
-        if ((st = write_nchw(ctx, o.dump, "input", &pre)) != TRYON_OK) goto fail;
+        if (!npy && (st = output_copy(m, TRYON_POSENET_OUT_INPUT, &pre)) != TRYON_OK) goto fail;
+        st = write_nchw(ctx, o.dump, "input", &pre);
+        if (!npy) free(pre.data);
+        if (st != TRYON_OK) goto fail;
         for (int32_t i = 0; i < 5; i++) {
             tryon_tensor h;
-            tryon_model_output(m, i, &h);
-            if ((st = write_nchw(ctx, o.dump, names[i], &h)) != TRYON_OK) goto fail;
+            if ((st = output_copy(m, i, &h)) != TRYON_OK) goto fail;
+            st = write_nchw(ctx, o.dump, names[i], &h);
+            free(h.data);
+            if (st != TRYON_OK) goto fail;
         }
     }
     if (o.overlay) {
@@ -270,6 +299,7 @@ static int run(int argc, char **argv) {
 fail:
     code = cli_fail(ctx, st);
 out:
+    free(nhwc);
     free(poses);
     tryon_model_free(m);
     tryon_weights_close(w);

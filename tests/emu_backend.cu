@@ -1,0 +1,112 @@
+/* emu_backend.cu — the CUDA backend's host-side decisions, checked without a
+ * GPU: the storage plan for reduced precision (kernels/cuda/backend.cu
+ * tr_cuda_plan_storage: which tensors are stored in F16/BF16, which node runs
+ * in which domain, which tensors get a copy in the other type), on a graph
+ * that mixes HALF, F32 and FOLLOW ops, model inputs and outputs. */
+#include "emu_util.cuh"
+
+extern "C" {
+#include "graph_warp.h"
+}
+
+typedef struct plan {
+    uint8_t store[64], domain[64];
+    int64_t xoff[64], xbytes;
+} plan;
+
+START_TEST(storage_plan_puts_warp_ops_in_f32_and_copies_at_the_borders) {
+    tryon_ctx *ctx = tu_ctx(1);
+    tr_graph *g;
+    ck_assert_int_eq(tr_graph_init(ctx, &g), TRYON_OK);
+    const int64_t xs[4] = {1, 8, 8, 3}, ws[4] = {4, 3, 3, 3}, gs[4] = {1, 8, 8, 2};
+    int32_t img = tr_graph_input(g, "img", TRYON_DTYPE_F32, 4, xs);
+    int32_t w = tr_graph_input(g, "w", TRYON_DTYPE_F32, 4, ws);
+    int32_t grid = tr_graph_input(g, "grid", TRYON_DTYPE_F32, 4, gs);
+    int32_t unused = tr_graph_input(g, "unused", TRYON_DTYPE_F32, 4, gs);
+    tr_conv_opts o = tr_conv_opts_default();
+    o.pad_top = o.pad_bottom = o.pad_left = o.pad_right = 1;
+    int32_t feat = tr_conv2d(g, img, w, &o);                                     /* HALF */
+    int32_t gsm = tr_grid_sample(g, feat, grid, TR_SAMPLE_BILINEAR, TR_SAMPLE_PAD_ZEROS, 0); /* F32 */
+    int32_t act = tr_activation(g, gsm, tr_epilogue_make(TR_ACT_RELU));         /* HALF */
+    int32_t cat_ids[2] = {act, feat};
+    int32_t cat = tr_concat(g, 2, cat_ids, 3);                                  /* FOLLOW: half */
+    const int32_t perm[4] = {0, 3, 1, 2};
+    int32_t gp = tr_permute(g, grid, perm);                                     /* FOLLOW: f32 */
+    tr_graph_output(g, cat, "cat");
+    tr_graph_output(g, gp, "grid_nchw");
+    tr_graph_output(g, gsm, "sampled");
+    ck_assert_int_eq(tr_graph_plan(g), TRYON_OK);
+    ck_assert_int_le(g->n_tensors, 64);
+    plan p;
+    tr_cuda_plan_storage(g, TRYON_DTYPE_F16, p.store, p.domain, p.xoff, &p.xbytes);
+    const uint8_t H = TRYON_DTYPE_F16, F = TRYON_DTYPE_F32;
+    /* primary storage */
+    ck_assert_int_eq(p.store[img], H);
+    ck_assert_int_eq(p.store[w], H);
+    ck_assert_int_eq(p.store[grid], F); /* read by grid_sample (F32) and a FOLLOW node */
+    ck_assert_int_eq(p.store[unused], F);
+    ck_assert_int_eq(p.store[feat], H);
+    ck_assert_int_eq(p.store[gsm], F);
+    ck_assert_int_eq(p.store[act], H);
+    ck_assert_int_eq(p.store[cat], H);
+    ck_assert_int_eq(p.store[gp], F);
+    /* domains, in node order: conv, grid_sample, act, concat, permute */
+    const uint8_t dom[5] = {H, F, H, H, F};
+    for (int i = 0; i < 5; i++) ck_assert_int_eq(p.domain[i], dom[i]);
+    /* copies: half inputs (the host writes F32), feat read by grid_sample,
+     * gsm read by act, the half output cat; none for the F32 ones */
+    ck_assert(p.xoff[img] >= 0 && p.xoff[w] >= 0);
+    ck_assert(p.xoff[feat] >= 0 && p.xoff[gsm] >= 0 && p.xoff[cat] >= 0);
+    ck_assert(p.xoff[grid] < 0 && p.xoff[unused] < 0 && p.xoff[act] < 0 && p.xoff[gp] < 0);
+    ck_assert_int_eq(p.xoff[img] % 256, 0);
+    ck_assert(p.xbytes >= (1 * 8 * 8 * 3 + 4 * 27 + 8 * 8 * 4 + 8 * 8 * 4 + 8 * 8 * 8) * 2);
+    /* F32 precision: no copies, everything F32 */
+    tr_cuda_plan_storage(g, TRYON_DTYPE_F32, p.store, p.domain, p.xoff, &p.xbytes);
+    ck_assert_int_eq(p.xbytes, 0);
+    for (int32_t t = 0; t < g->n_tensors; t++) {
+        ck_assert_int_eq(p.store[t], g->tensors[t].dtype);
+        ck_assert(p.xoff[t] < 0);
+    }
+    for (int32_t i = 0; i < g->n_nodes; i++) ck_assert_int_eq(p.domain[i], F);
+    tr_graph_free(g);
+    tryon_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(storage_plan_keeps_integer_tensors_and_u8_images) {
+    tryon_ctx *ctx = tu_ctx(1);
+    tr_graph *g;
+    ck_assert_int_eq(tr_graph_init(ctx, &g), TRYON_OK);
+    const int64_t is[4] = {1, 5, 6, 3}, ps[3] = {1, 4, 2}, ts[2] = {2, 3};
+    int32_t img = tr_graph_input(g, "img", TRYON_DTYPE_U8, 4, is);
+    int32_t pos = tr_graph_input(g, "pos", TRYON_DTYPE_F32, 3, ps);
+    int32_t tri = tr_graph_input(g, "tri", TRYON_DTYPE_I32, 2, ts);
+    int32_t x = tr_cast_u8(g, img, 1.0f / 255, 0);
+    int32_t r = tr_resize_bilinear(g, img, 3, 3, TR_RESIZE_HALF_PIXEL);
+    int32_t rast = tr_rasterize(g, pos, tri, 5, 6);
+    tr_graph_output(g, x, "x");
+    tr_graph_output(g, r, "r");
+    tr_graph_output(g, rast, "rast");
+    ck_assert_int_eq(tr_graph_plan(g), TRYON_OK);
+    plan p;
+    tr_cuda_plan_storage(g, TRYON_DTYPE_BF16, p.store, p.domain, p.xoff, &p.xbytes);
+    ck_assert_int_eq(p.store[img], TRYON_DTYPE_U8);
+    ck_assert_int_eq(p.store[tri], TRYON_DTYPE_I32);
+    ck_assert(p.xoff[img] < 0 && p.xoff[tri] < 0);
+    ck_assert_int_eq(p.store[pos], TRYON_DTYPE_F32);
+    ck_assert_int_eq(p.store[rast], TRYON_DTYPE_F32); /* ids stay exact */
+    ck_assert_int_eq(p.store[x], TRYON_DTYPE_BF16);
+    ck_assert(p.xoff[x] >= 0 && p.xoff[r] >= 0 && p.xoff[rast] < 0);
+    tr_graph_free(g);
+    tryon_ctx_free(ctx);
+}
+END_TEST
+
+int main(void) {
+    Suite *s = suite_create("emu_backend");
+    TCase *tc = tcase_create("backend");
+    tcase_add_test(tc, storage_plan_puts_warp_ops_in_f32_and_copies_at_the_borders);
+    tcase_add_test(tc, storage_plan_keeps_integer_tensors_and_u8_images);
+    suite_add_tcase(s, tc);
+    return tu_run_suite(s);
+}
