@@ -3,6 +3,8 @@ tryon safetensors.
 
 usage: tools/convert.py stylegan2 SRC DST.safetensors [--conv-clamp X]
                                                       [--mapping-lr-mul X]
+                                                      [--mapping-activation A]
+                                                      [--synthesis-activation A]
        tools/convert.py stylegan2 --synth CONFIG DST.safetensors
 
 SRC is either
@@ -15,7 +17,10 @@ SRC is either
     with the official key names, loaded with torch.load(weights_only=True).
     Tensors cannot tell conv_clamp: pass --conv-clamp X (default: none) to
     match a generator built with conv_clamp=X (ADA training uses 256); the
-    mapping lr multiplier defaults to 0.01 (--mapping-lr-mul).
+    mapping lr multiplier defaults to 0.01 (--mapping-lr-mul), the activations
+    to lrelu (--mapping-activation / --synthesis-activation A for generators
+    built with linear or relu; with a .pkl they must agree
+    with its init kwargs).
 
 Everything else is inferred from the tensors: z_dim, w_dim, c_dim, mapping
 depth and widths, resolution, channels per block, kernel size, architecture
@@ -152,7 +157,7 @@ def _expect(sd, key, shape):
     return a
 
 
-def infer(sd, kwargs, conv_clamp_opt, lrmul_opt):
+def infer(sd, kwargs, conv_clamp_opt, lrmul_opt, acts_opt=(None, None)):
     """Checks the state_dict and infers the hyper-parameters. Returns (tensors, metadata)."""
     if any(k.startswith("synthesis.input.") or re.match(r"synthesis\.L\d+_", k) for k in sd):
         raise ConvertError("this is a StyleGAN3 generator (synthesis.input / synthesis.L*), "
@@ -269,8 +274,13 @@ def infer(sd, kwargs, conv_clamp_opt, lrmul_opt):
     if conv_clamp is not None and not (float(conv_clamp) > 0):
         raise ConvertError(f"conv_clamp must be positive or none, got {conv_clamp}")
     lrmul = lrmul_opt if lrmul_opt is not None else float(mk.get("lr_multiplier", 0.01))
-    map_act = mk.get("activation", "lrelu")
-    syn_act = sk.get("activation", "lrelu")
+    map_act = acts_opt[0] or mk.get("activation", "lrelu")
+    syn_act = acts_opt[1] or sk.get("activation", "lrelu")
+    if kwargs is not None:
+        for what, opt, kw in (("mapping", acts_opt[0], mk), ("synthesis", acts_opt[1], sk)):
+            if opt and "activation" in kw and kw["activation"] != opt:
+                raise ConvertError(f"--{what}-activation {opt}: the pickle's init kwargs say "
+                                   f"'{kw['activation']}'")
     for what, act in (("mapping", map_act), ("synthesis", syn_act)):
         if act not in SUPPORTED_ACTS:
             raise ConvertError(f"{what} activation '{act}' is not supported "
@@ -404,7 +414,7 @@ def parse_synth(text):
     return config
 
 
-def convert(src, dst, conv_clamp=None, mapping_lrmul=None):
+def convert(src, dst, conv_clamp=None, mapping_lrmul=None, acts=(None, None)):
     """Converts SRC (.pkl or .pt/.pth) into DST; returns the metadata."""
     ext = os.path.splitext(src)[1].lower()
     if not os.path.exists(src):
@@ -417,7 +427,7 @@ def convert(src, dst, conv_clamp=None, mapping_lrmul=None):
         kind = "G_ema state_dict"
     else:
         raise ConvertError(f"{src}: expected a .pkl, .pt or .pth file")
-    tensors, meta = infer(sd, kwargs, conv_clamp, mapping_lrmul)
+    tensors, meta = infer(sd, kwargs, conv_clamp, mapping_lrmul, acts)
     meta.update({"tryon.family": "stylegan2", "tryon.format": "1",
                  "tryon.source": f"{os.path.basename(src)} ({kind})"})
     safetensors.write(dst, tensors, meta)
@@ -433,7 +443,8 @@ def main(argv):
         if a in ("-h", "--help"):
             print(__doc__.strip())
             return 0
-        if a in ("--conv-clamp", "--mapping-lr-mul", "--synth"):
+        if a in ("--conv-clamp", "--mapping-lr-mul", "--synth", "--mapping-activation",
+                 "--synthesis-activation"):
             if not args:
                 raise ConvertError(f"{a} needs a value")
             opts[a] = args.pop(0)
@@ -463,7 +474,8 @@ def main(argv):
             lrmul = -1.0
         if not lrmul > 0:
             raise ConvertError("--mapping-lr-mul must be a positive number")
-    meta = convert(pos[0], pos[1], clamp, lrmul)
+    acts = (opts.get("--mapping-activation"), opts.get("--synthesis-activation"))
+    meta = convert(pos[0], pos[1], clamp, lrmul, acts)
     print(f"{pos[1]}: stylegan2 {meta['stylegan2.img_resolution']}x"
           f"{meta['stylegan2.img_resolution']} {meta['stylegan2.architecture']}, "
           f"z {meta['stylegan2.z_dim']} c {meta['stylegan2.c_dim']} w {meta['stylegan2.w_dim']}, "

@@ -325,9 +325,12 @@ CONFIGS = [
          channel_base=512, channel_max=32, seed=21, cli=True),
     dict(name="r32_resnet_filters_c2", res=32, architecture="resnet", c_dim=2, cls=1,
          filter="random", batch=2, seed=31),
-    # Activations other than lrelu: only a .pkl's init kwargs can say so.
+    # Activations other than lrelu: a .pkl's init kwargs say so; for a state_dict
+    # the converter's --mapping-activation / --synthesis-activation do.
     dict(name="r16_orig_relu_linear_pkl", res=16, architecture="orig", fmt="pkl",
          map_act="relu", syn_act="linear", conv_clamp=2.0, psi=0.8, seed=13),
+    dict(name="r16_skip_linear_relu_pt", res=16, fmt="pt", map_act="linear", syn_act="relu",
+         conv_clamp=3.0, seed=17),
 ]
 
 
@@ -382,7 +385,8 @@ def run_config(out, raw, idx):
     else:
         src = os.path.join(out, f"{name}.pt")
         torch.save(sd, src)
-        convert_stylegan2.convert(src, dst, conv_clamp=cfg["conv_clamp"])
+        acts = tuple(a if a != "lrelu" else None for a in (cfg["map_act"], cfg["syn_act"]))
+        convert_stylegan2.convert(src, dst, conv_clamp=cfg["conv_clamp"], acts=acts)
     return float(img.abs().max())
 
 
