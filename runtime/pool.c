@@ -12,6 +12,7 @@
 struct tr_pool {
     int32_t n_workers;      /* threads besides the caller */
     pthread_t *threads;     /* (n_workers) */
+    struct tr_pool_worker *workers; /* (n_workers) thread arguments */
     pthread_mutex_t mu;
     pthread_cond_t wake;    /* a new job or stop */
     pthread_cond_t done;    /* the last worker left the job */
@@ -19,23 +20,33 @@ struct tr_pool {
     int stop;
     int32_t n_busy;         /* workers still inside the current job */
     tr_pool_fn fn;
+    tr_pool_tid_fn fn_tid;     /* set instead of fn by tr_pool_for_tid */
     void *arg;
     int64_t n, chunk, n_chunks;
     atomic_int_fast64_t next; /* next chunk index to take */
 };
 
-static void run_chunks(tr_pool *p) {
+static void run_chunks(tr_pool *p, int32_t tid) {
     for (;;) {
         int64_t c = atomic_fetch_add_explicit(&p->next, 1, memory_order_relaxed);
         if (c >= p->n_chunks) return;
         int64_t b = c * p->chunk;
         int64_t e = b + p->chunk < p->n ? b + p->chunk : p->n;
-        p->fn(p->arg, b, e);
+        if (p->fn_tid)
+            p->fn_tid(p->arg, b, e, tid);
+        else
+            p->fn(p->arg, b, e);
     }
 }
 
+struct tr_pool_worker {
+    tr_pool *p;
+    int32_t tid;               /* 1..n_workers */
+};
+
 static void *worker_main(void *vp) {
-    tr_pool *p = vp;
+    const struct tr_pool_worker *w = vp;
+    tr_pool *p = w->p;
     uint64_t seen = 0;
     pthread_mutex_lock(&p->mu);
     for (;;) {
@@ -43,7 +54,7 @@ static void *worker_main(void *vp) {
         if (p->stop) break;
         seen = p->generation;
         pthread_mutex_unlock(&p->mu);
-        run_chunks(p);
+        run_chunks(p, w->tid);
         pthread_mutex_lock(&p->mu);
         if (--p->n_busy == 0) pthread_cond_signal(&p->done);
     }
@@ -64,13 +75,17 @@ tryon_status tr_pool_init(tryon_ctx *ctx, int32_t n_threads, tr_pool **out) {
     atomic_init(&p->next, 0);
     if (p->n_workers > 0) {
         p->threads = tr_mem_calloc(ctx, (size_t)p->n_workers, sizeof *p->threads);
-        if (!p->threads) {
+        p->workers = p->threads ? tr_mem_calloc(ctx, (size_t)p->n_workers, sizeof *p->workers)
+                                : NULL;
+        if (!p->threads || !p->workers) {
             p->n_workers = 0;
             tr_pool_free(p);
             return TRYON_ERR_NOMEM;
         }
         for (int32_t i = 0; i < p->n_workers; i++) {
-            if (pthread_create(&p->threads[i], NULL, worker_main, p) != 0) {
+            p->workers[i].p = p;
+            p->workers[i].tid = i + 1;
+            if (pthread_create(&p->threads[i], NULL, worker_main, &p->workers[i]) != 0) {
                 p->n_workers = i;
                 tr_pool_free(p);
                 return TR_FAIL(ctx, TRYON_ERR_NOMEM, "cannot start worker thread %d", i);
@@ -92,16 +107,21 @@ void tr_pool_free(tr_pool *p) {
     pthread_cond_destroy(&p->wake);
     pthread_mutex_destroy(&p->mu);
     tr_mem_free(p->threads);
+    tr_mem_free(p->workers);
     tr_mem_free(p);
 }
 
 int32_t tr_pool_n_threads(const tr_pool *p) { return p ? p->n_workers + 1 : 1; }
 
-void tr_pool_for(tr_pool *p, int64_t n, int64_t grain, tr_pool_fn fn, void *arg) {
+static void pool_run(tr_pool *p, int64_t n, int64_t grain, tr_pool_fn fn, tr_pool_tid_fn fn_tid,
+                     void *arg) {
     if (n <= 0) return;
     if (grain < 1) grain = 1;
     if (!p || p->n_workers == 0 || n <= grain) {
-        fn(arg, 0, n);
+        if (fn_tid)
+            fn_tid(arg, 0, n, 0);
+        else
+            fn(arg, 0, n);
         return;
     }
     /* About four chunks per thread balances uneven chunks without much overhead. */
@@ -110,6 +130,7 @@ void tr_pool_for(tr_pool *p, int64_t n, int64_t grain, tr_pool_fn fn, void *arg)
     if (chunk < grain) chunk = grain;
     pthread_mutex_lock(&p->mu);
     p->fn = fn;
+    p->fn_tid = fn_tid;
     p->arg = arg;
     p->n = n;
     p->chunk = chunk;
@@ -120,9 +141,17 @@ void tr_pool_for(tr_pool *p, int64_t n, int64_t grain, tr_pool_fn fn, void *arg)
     pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->mu);
 
-    run_chunks(p);
+    run_chunks(p, 0);
 
     pthread_mutex_lock(&p->mu);
     while (p->n_busy > 0) pthread_cond_wait(&p->done, &p->mu);
     pthread_mutex_unlock(&p->mu);
+}
+
+void tr_pool_for(tr_pool *p, int64_t n, int64_t grain, tr_pool_fn fn, void *arg) {
+    pool_run(p, n, grain, fn, NULL, arg);
+}
+
+void tr_pool_for_tid(tr_pool *p, int64_t n, int64_t grain, tr_pool_tid_fn fn, void *arg) {
+    pool_run(p, n, grain, NULL, fn, arg);
 }
