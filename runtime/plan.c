@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "graph.h"
+#include "ops_fast.h"
 
 typedef struct free_block {
     int64_t off, size;
@@ -94,7 +95,8 @@ static int pinned(const tr_tensor *t) {
 /* Per-op workspace: instance norm keeps (mean, rstd) per (n, c); PoseNet's
  * multi-pose decoder its candidate heap and decoded keypoints. */
 static int64_t workspace_bytes(const tr_graph *g, const tr_node *n) {
-    (void)g;
+    int64_t fast = tr_fast_ws_bytes(g, (int32_t)(n - g->nodes));
+    if (fast > 0) return fast; /* the fast CPU kernels' (runtime/ops_fast.c) */
     if (n->op == TR_OP_INSTANCE_NORM) return (int64_t)n->p.inorm.n * n->p.inorm.c * 2 * 8;
     if (n->op == TR_OP_POSENET_DECODE) return tr_posenet_decode_ws_bytes(&n->p.pose);
     return 0;
@@ -120,8 +122,10 @@ tryon_status tr_graph_plan(tr_graph *g) {
                                  "tensor '%s' is read but never written", tt->name), g->status;
     }
 
+    /* Fast CPU kernels: algorithm per node, packed weights, workspace sizes. */
+    tryon_status st = tr_fast_plan_make(g);
+    if (st != TRYON_OK) return (void)TR_GRAPH_FAIL(g, st, "%s", g->ctx->err), g->status;
     planner pl = {.ctx = g->ctx};
-    tryon_status st = TRYON_OK;
     for (int32_t t = 0; t < g->n_tensors; t++) {
         tr_tensor *tt = &g->tensors[t];
         if (tt->mem == TR_MEM_ARENA && pinned(tt))
