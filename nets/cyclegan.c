@@ -127,6 +127,7 @@ static int32_t conv(tr_graph *g, const tryon_weights *w, const char *wname, cons
     o.pad_top = o.pad_bottom = o.pad_left = o.pad_right = p;
     o.pad_mode = mode;
     o.ep = tr_epilogue_make(act);
+    o.winograd = 1; /* 3x3 stride-1 layers may use Winograd: see the header comment */
     int32_t wt = tr_graph_weight(g, w, wname, 4, ws);
     o.bias = tr_graph_weight(g, w, bname, 1, bs);
     node_name(g, wname);
