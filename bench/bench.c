@@ -8,6 +8,8 @@
 #include <time.h>
 
 #include "bench.h"
+#include "fast/fast.h"
+#include "internal.h"
 
 static double now_ms(void) {
     struct timespec ts;
@@ -22,7 +24,8 @@ static int cmp_double(const void *a, const void *b) {
 
 static void usage(FILE *out) {
     fprintf(out, "usage: tryon-bench [--filter SUBSTR] [--runs N] [--warmup N] [--threads N]\n"
-                 "                   [--batch N] [--weights DIR] [--json FILE]\n");
+                 "                   [--batch N] [--weights DIR] [--json FILE]\n"
+                 "                   [--kernels own|vendor|reference] [--profile N]\n");
 }
 
 int main(int argc, char **argv) {
@@ -31,9 +34,11 @@ int main(int argc, char **argv) {
         {"warmup", required_argument, NULL, 'w'}, {"threads", required_argument, NULL, 't'},
         {"batch", required_argument, NULL, 'b'},  {"weights", required_argument, NULL, 'W'},
         {"json", required_argument, NULL, 'j'},   {"help", no_argument, NULL, 'h'},
+        {"kernels", required_argument, NULL, 'k'}, {"profile", required_argument, NULL, 'p'},
         {NULL, 0, NULL, 0}};
     const char *filter = NULL, *json_path = NULL;
-    int runs = 10, warmup = 2, threads = 0;
+    int runs = 10, warmup = 2, threads = 0, profile = 0;
+    int kernels = TRYON_KERNELS_OWN;
     bench_opts bo = {"build/bench-weights", 1};
     int opt;
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -45,16 +50,25 @@ int main(int argc, char **argv) {
         case 'b': bo.batch = atoi(optarg); break;
         case 'W': bo.weights_dir = optarg; break;
         case 'j': json_path = optarg; break;
+        case 'k':
+            kernels = !strcmp(optarg, "own")         ? TRYON_KERNELS_OWN
+                      : !strcmp(optarg, "vendor")    ? TRYON_KERNELS_VENDOR
+                      : !strcmp(optarg, "reference") ? TRYON_KERNELS_REFERENCE
+                                                     : -1;
+            break;
+        case 'p': profile = atoi(optarg); break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
     }
-    if (runs < 1 || warmup < 0 || bo.batch < 1) {
+    if (runs < 1 || warmup < 0 || bo.batch < 1 || kernels < 0 || profile < 0) {
         usage(stderr);
         return 2;
     }
     tryon_ctx_params p = tryon_ctx_params_default();
     p.n_threads = threads;
+    p.kernels = kernels;
+    p.profile = profile > 0;
     tryon_ctx *ctx;
     char why[256];
     if (tryon_ctx_init(&p, &ctx, why, sizeof why) != TRYON_OK) {
@@ -67,8 +81,12 @@ int main(int argc, char **argv) {
         tryon_ctx_free(ctx);
         return 1;
     }
-    printf("tryon %s, %d threads, %d warm-up + %d runs\n", tryon_version(),
-           tryon_ctx_n_threads(ctx), warmup, runs);
+    printf("tryon %s, %d threads, %d warm-up + %d runs, kernels %s (cpu isa %s)\n",
+           tryon_version(), tryon_ctx_n_threads(ctx), warmup, runs,
+           kernels == TRYON_KERNELS_REFERENCE ? "reference"
+           : kernels == TRYON_KERNELS_VENDOR  ? "vendor"
+                                              : "own",
+           tr_isa_name((tr_isa)ctx->cpu_isa));
     printf("%-28s %10s %10s %10s %9s %10s  %s\n", "case", "median ms", "p90 ms", "min ms",
            "GFLOP/s", "arena MB", "detail");
     double *t = calloc((size_t)runs, sizeof *t);
@@ -112,6 +130,8 @@ int main(int argc, char **argv) {
                     "\"min_ms\":%.4f,\"gflops\":%.3f,\"flops\":%.0f,\"arena_bytes\":%lld}\n",
                     bc->name, bc->family, tryon_ctx_n_threads(ctx), bo.batch, runs, med, p90, mn,
                     gflops, info.flops, (long long)tryon_model_arena_bytes(m));
+        if (profile) bench_profile_print(m, profile);
+        fflush(stdout);
         tryon_model_free(m);
     }
     free(t);
