@@ -47,6 +47,7 @@ int64_t tr_fast_dw_packed(const tr_conv2d_desc *d);
 int64_t tr_fast_wino_ws_bytes(const tr_fast_isa *isa, const tr_conv2d_desc *d, int32_t in_scale,
                               int32_t n_threads);
 int64_t tr_fast_wino_packed(const tr_fast_isa *isa, const tr_conv2d_desc *d);
+int tr_fast_wino_worth(const tr_fast_isa *isa, const tr_conv2d_desc *d);
 
 void tr_fast_conv2d_plan_algo(const tr_fast_isa *isa, const tr_conv2d_desc *d, int32_t in_scale,
                               tr_fast_algo algo, int32_t n_threads, tr_fast_conv *out) {
@@ -101,9 +102,10 @@ void tr_fast_conv2d_plan(const tr_fast_isa *isa, const tr_conv2d_desc *d, int32_
     else if (d->groups == 1 && d->c_out <= TR_FAST_DOT_CO && d->accum == TR_CONV_ACCUM_F32)
         algo = TR_FAST_DOT;
     /* Winograd pays off once the GEMM dominates its transforms: enough
-     * channels on both sides and at least a few 4x4 tiles. */
+     * channels on both sides and enough 4x4 tiles to amortise streaming the
+     * transformed weights. */
     else if (allow_winograd && d->kh == 3 && d->kw == 3 && d->c_in >= 32 && d->c_out >= 32 &&
-             d->oh >= 8 && d->ow >= 8)
+             isa && tr_fast_wino_worth(isa, d))
         algo = TR_FAST_WINOGRAD;
     tr_fast_conv2d_plan_algo(isa, d, in_scale, algo, n_threads, out);
     if (out->algo == TR_FAST_NONE && algo != TR_FAST_GEMM)

@@ -46,13 +46,21 @@ static int32_t cout_padded(const tr_fast_isa *isa, const tr_conv2d_desc *d) {
     return tr_fast_ceil_div(d->c_out, nr) * nr;
 }
 
-/* Tiles per block: whole GEMM tiles, V and M within WINO_BLOCK_BYTES. */
+/* Tiles per block: whole GEMM tiles, V and M within about WINO_BLOCK_BYTES,
+ * and blocks of equal size (U streams through once per block, so a nearly
+ * empty last block would cost as much as a full one). */
 static int32_t block_tiles(const tr_fast_isa *isa, const tr_conv2d_desc *d) {
     int64_t per_tile = 36 * 4 * ((int64_t)d->c_in + cout_padded(isa, d));
     int64_t t = WINO_BLOCK_BYTES / per_tile / isa->mr * isa->mr;
     if (t < isa->mr) t = isa->mr;
     if (t > 8 * isa->mr) t = 8 * isa->mr;
-    return (int32_t)t;
+    const int64_t total = n_tiles(d), blocks = (total + t - 1) / t;
+    t = (total + blocks - 1) / blocks;
+    return (int32_t)((t + isa->mr - 1) / isa->mr * isa->mr);
+}
+
+int tr_fast_wino_worth(const tr_fast_isa *isa, const tr_conv2d_desc *d) {
+    return n_tiles(d) >= 4 * isa->mr;
 }
 
 static int64_t scratch_bytes(const tr_fast_isa *isa, const tr_conv2d_desc *d) {
