@@ -44,6 +44,7 @@ static int64_t gemm_ws_bytes(const tr_conv2d_desc *d, int32_t in_scale) {
 
 int64_t tr_fast_dw_ws_bytes(const tr_conv2d_desc *d, int32_t in_scale);
 int64_t tr_fast_dw_packed(const tr_conv2d_desc *d);
+int tr_fast_dw_applies(const tr_conv2d_desc *d);
 int64_t tr_fast_wino_ws_bytes(const tr_fast_isa *isa, const tr_conv2d_desc *d, int32_t in_scale,
                               int32_t n_threads);
 int64_t tr_fast_wino_packed(const tr_fast_isa *isa, const tr_conv2d_desc *d);
@@ -73,7 +74,7 @@ void tr_fast_conv2d_plan_algo(const tr_fast_isa *isa, const tr_conv2d_desc *d, i
         return;
     }
     case TR_FAST_DEPTHWISE:
-        if (d->groups == 1 || cig != 1 || cog != 1 || d->c_out > 8192 || !isa->dw_row ||
+        if (d->groups == 1 || cig != 1 || cog != 1 || !tr_fast_dw_applies(d) || !isa->dw_row ||
             !isa->dw_row_ro)
             return;
         out->algo = algo;
@@ -82,7 +83,7 @@ void tr_fast_conv2d_plan_algo(const tr_fast_isa *isa, const tr_conv2d_desc *d, i
         return;
     case TR_FAST_WINOGRAD:
         if (d->kh != 3 || d->kw != 3 || d->stride_h != 1 || d->stride_w != 1 || d->dil_h != 1 ||
-            d->dil_w != 1 || d->groups != 1 || d->c_out > 512 || ro || !isa->wino_in)
+            d->dil_w != 1 || d->groups != 1 || ro || !isa->wino_in)
             return;
         out->algo = algo;
         out->packed_floats = tr_fast_wino_packed(isa, d);

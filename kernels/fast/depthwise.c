@@ -10,11 +10,19 @@
 
 #include "drv.h"
 
-#define DW_ACC_FLOATS 8192 /* stack accumulator of one chunk (32 KB) */
+/* Stack use stays small (callers may run on threads with small stacks):
+ * one chunk's sums (16 KB) and its tap columns (4 KB). */
+#define DW_ACC_FLOATS 4096
+#define DW_MAX_PIXELS 64
+#define DW_MAX_KW 16
 
 static int32_t dw_chunk(const tr_conv2d_desc *d) {
     int32_t p = DW_ACC_FLOATS / d->c_out;
-    return p < 1 ? 1 : p > 64 ? 64 : p;
+    return p < 1 ? 1 : p > DW_MAX_PIXELS ? DW_MAX_PIXELS : p;
+}
+
+int tr_fast_dw_applies(const tr_conv2d_desc *d) {
+    return d->c_out <= DW_ACC_FLOATS && d->kw <= DW_MAX_KW;
 }
 
 int64_t tr_fast_dw_packed(const tr_conv2d_desc *d) {
@@ -54,7 +62,7 @@ static void dw_items(void *arg, int64_t begin, int64_t end) {
     const tr_fast_isa *isa = j->f->isa;
     const int ro = d->accum == TR_CONV_ACCUM_ROUND_ONCE;
     _Alignas(64) float acc[DW_ACC_FLOATS];
-    int32_t ix[64 * TR_FAST_MAX_TAPS];
+    int32_t ix[DW_MAX_PIXELS * DW_MAX_KW];
     const float *rows[TR_FAST_MAX_TAPS];
     for (int64_t it = begin; it < end; it++) {
         const int64_t row = it / j->n_chunks;

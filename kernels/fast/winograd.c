@@ -63,9 +63,12 @@ int tr_fast_wino_worth(const tr_fast_isa *isa, const tr_conv2d_desc *d) {
     return n_tiles(d) >= 4 * isa->mr;
 }
 
+/* Per thread: V (36, T, C_in), M (36, T, C_out padded), one tile's output
+ * (16, C_out). */
 static int64_t scratch_bytes(const tr_fast_isa *isa, const tr_conv2d_desc *d) {
     const int64_t t = block_tiles(isa, d);
-    return tr_fast_align(36 * t * d->c_in * 4) + tr_fast_align(36 * t * cout_padded(isa, d) * 4);
+    return tr_fast_align(36 * t * d->c_in * 4) + tr_fast_align(36 * t * cout_padded(isa, d) * 4) +
+           tr_fast_align(16 * (int64_t)d->c_out * 4);
 }
 
 int64_t tr_fast_wino_packed(const tr_fast_isa *isa, const tr_conv2d_desc *d) {
@@ -171,11 +174,10 @@ static void block_gemm(const wino_job *j, int32_t nt, const float *v, float *m) 
 }
 
 /* (3) Y of each tile through the epilogue store. */
-static void output_tiles(const wino_job *j, int32_t t0, int32_t nt, const float *m) {
+static void output_tiles(const wino_job *j, int32_t t0, int32_t nt, const float *m, float *out) {
     const tr_conv2d_args *a = j->a;
     const tr_conv2d_desc *d = &a->d;
     const tr_fast_isa *isa = j->f->isa;
-    _Alignas(64) float out[16 * 512];
     for (int32_t k = 0; k < nt; k++) {
         int32_t n, ty, tx;
         tile_pos(j, t0 + k, &n, &ty, &tx);
@@ -209,11 +211,12 @@ static void wino_blocks(void *arg, int64_t begin, int64_t end, int32_t tid) {
     uint8_t *scratch = j->scratch + (int64_t)tid * scratch_bytes(j->f->isa, d);
     float *v = (float *)scratch;
     float *m = (float *)(scratch + tr_fast_align(36 * (int64_t)j->block * d->c_in * 4));
+    float *out = (float *)((uint8_t *)m + tr_fast_align(36 * (int64_t)j->block * j->cop * 4));
     for (int64_t b = begin; b < end; b++) {
         const int32_t t0 = (int32_t)b * j->block, nt = tr_fast_min(j->block, j->total - t0);
         input_tiles(j, t0, nt, v);
         block_gemm(j, nt, v, m);
-        output_tiles(j, t0, nt, m);
+        output_tiles(j, t0, nt, m, out);
     }
 }
 
