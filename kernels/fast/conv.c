@@ -1,5 +1,13 @@
-/* conv.c — conv2d as an implicit GEMM on the packed micro-kernels, and the
- * per-layer algorithm choice.
+/* conv.c — conv2d as an implicit GEMM on the packed micro-kernels, the
+ * few-output-channel dot tiles, and the per-layer algorithm choice:
+ *   depthwise (groups == C_in == C_out)            depthwise.c
+ *   C_out <= 4 (RGB layers), f32                   dot tiles: vectors along K
+ *                                                  straight from the OHWI
+ *                                                  weights (panels would leave
+ *                                                  most lanes idle)
+ *   3x3 stride 1, layer allows it, enough tiles    winograd.c
+ *   everything else (any stride, dilation, groups,
+ *   padding, ROUND_ONCE)                           the implicit GEMM below
  *
  * GEMM view (per image and group): Y(pixels, C_out) = A(pixels, K) * B(K,
  * C_out) with K = KH*KW*C_in/groups in (ky, kx, ci) order. B is the weight
