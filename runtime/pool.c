@@ -1,9 +1,13 @@
 /* pool.c — fixed pthreads pool; see pool.h for the contract.
  *
  * A job is published under the mutex with a new generation number; workers
- * and the caller then take chunks with an atomic counter, so no lock is held
- * while computing. The caller waits on `done` until every worker has left the
- * job, which is what makes it safe to publish the next one. */
+ * join it under the mutex and then, with the caller, take chunks with an
+ * atomic counter, so no lock is held while computing. When the caller runs
+ * out of chunks it closes the job (workers that wake up later skip it) and
+ * waits on `done` until every worker that joined has left, which is what
+ * makes it safe to publish the next one. Closing matters on a busy machine:
+ * a worker the scheduler has not woken yet costs the caller nothing, instead
+ * of a wait for its time slice after all the work is done. */
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -18,7 +22,8 @@ struct tr_pool {
     pthread_cond_t done;    /* the last worker left the job */
     uint64_t generation;    /* bumped for every job */
     int stop;
-    int32_t n_busy;         /* workers still inside the current job */
+    int closed;             /* the current job takes no more workers */
+    int32_t n_busy;         /* workers that joined the current job and have not left */
     tr_pool_fn fn;
     tr_pool_tid_fn fn_tid;     /* set instead of fn by tr_pool_for_tid */
     void *arg;
@@ -53,10 +58,12 @@ static void *worker_main(void *vp) {
         while (!p->stop && p->generation == seen) pthread_cond_wait(&p->wake, &p->mu);
         if (p->stop) break;
         seen = p->generation;
+        if (p->closed) continue; /* woke up after the caller finished it */
+        p->n_busy++;
         pthread_mutex_unlock(&p->mu);
         run_chunks(p, w->tid);
         pthread_mutex_lock(&p->mu);
-        if (--p->n_busy == 0) pthread_cond_signal(&p->done);
+        if (--p->n_busy == 0 && p->closed) pthread_cond_signal(&p->done);
     }
     pthread_mutex_unlock(&p->mu);
     return NULL;
@@ -136,7 +143,8 @@ static void pool_run(tr_pool *p, int64_t n, int64_t grain, tr_pool_fn fn, tr_poo
     p->chunk = chunk;
     p->n_chunks = (n + chunk - 1) / chunk;
     atomic_store_explicit(&p->next, 0, memory_order_relaxed);
-    p->n_busy = p->n_workers;
+    p->n_busy = 0;
+    p->closed = 0;
     p->generation++;
     pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->mu);
@@ -144,6 +152,7 @@ static void pool_run(tr_pool *p, int64_t n, int64_t grain, tr_pool_fn fn, tr_poo
     run_chunks(p, 0);
 
     pthread_mutex_lock(&p->mu);
+    p->closed = 1;
     while (p->n_busy > 0) pthread_cond_wait(&p->done, &p->mu);
     pthread_mutex_unlock(&p->mu);
 }
