@@ -24,7 +24,13 @@
 #include "cpu/epilogue.h"
 
 #define TR_INLINE static inline __attribute__((always_inline))
+/* Full unrolling of the register-tile loops (constant trip counts once the
+ * bodies are inlined), so that the accumulators live in registers. */
+#if defined(__clang__)
+#define TR_UNROLL _Pragma("unroll")
+#else
 #define TR_UNROLL _Pragma("GCC unroll 16")
+#endif
 
 static inline int32_t tr_fast_min_i(int32_t a, int32_t b) { return a < b ? a : b; }
 
