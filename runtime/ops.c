@@ -112,6 +112,7 @@ static tryon_status cpu_upsample(const tr_exec *ex, const tr_node *n) {
 }
 
 static tryon_status cpu_resize(const tr_exec *ex, const tr_node *n) {
+    if (tr_fast_run_resize(ex, n)) return TRYON_OK;
     if (ex->g->tensors[n->src[0]].dtype == TRYON_DTYPE_U8)
         tr_cpu_resize_bilinear_u8_f32(pool_of(ex), &n->p.resize, tr_exec_ptr(ex, n->src[0]),
                                       tr_exec_ptr(ex, n->dst));

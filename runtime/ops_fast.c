@@ -185,3 +185,12 @@ int tr_fast_run_upsample(const tr_exec *ex, const int64_t *s, int32_t fy, int32_
                              (int32_t)s[3], fy, fx, x, y);
     return 1;
 }
+
+int tr_fast_run_resize(const tr_exec *ex, const tr_node *n) {
+    if (!plain_isa(ex)) return 0;
+    const int u8 = ex->g->tensors[n->src[0]].dtype == TRYON_DTYPE_U8;
+    const void *x = tr_exec_ptr(ex, n->src[0]);
+    tr_fast_resize_bilinear(ex->ctx->pool, &n->p.resize, u8 ? NULL : x, u8 ? x : NULL,
+                            tr_exec_ptr(ex, n->dst));
+    return 1;
+}

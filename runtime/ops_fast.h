@@ -29,6 +29,7 @@ int tr_fast_run_linear(const tr_exec *ex, const tr_node *n, const tr_linear_args
 int tr_fast_run_inorm(const tr_exec *ex, const tr_node *n, const tr_instance_norm_args *a);
 int tr_fast_run_upfirdn(const tr_exec *ex, const tr_node *n, const tr_upfirdn2d_args *a);
 int tr_fast_run_schan(const tr_exec *ex, const tr_node *n, const tr_scale_channels_args *a);
+int tr_fast_run_resize(const tr_exec *ex, const tr_node *n);
 /* upsample_nearest: x (N,H,W,C) -> y (N,H*fy,W*fx,C). */
 int tr_fast_run_upsample(const tr_exec *ex, const int64_t *x_shape, int32_t fy, int32_t fx,
                          const float *x, float *y);

@@ -1,6 +1,6 @@
 /* test_kernels_fast_misc.c — the memory-bound fast kernels (kernels/fast/
- * misc.c, body_misc.h): instance norm, upfirdn2d, scale_channels and
- * upsample_nearest, for every ISA this machine runs. Each performs the
+ * misc.c, body_misc.h): instance norm, upfirdn2d, scale_channels,
+ * upsample_nearest and resize_bilinear, for every ISA this machine runs. Each performs the
  * reference kernel's operations in the same order per element (vectorised
  * across channels, no FMA), so the results must equal the reference kernels'
  * bit for bit on any data, including NaN and inf; guard bands catch writes
@@ -203,6 +203,41 @@ START_TEST(fast_upsample_nearest_is_bitwise_the_reference) {
 }
 END_TEST
 
+START_TEST(fast_resize_bilinear_is_bitwise_the_reference) {
+    /* every mode, u8 and f32 input, up and down, 1-pixel sizes, wide rows
+     * (more than one coordinate chunk) */
+    static const int32_t t[][6] = {{1, 385, 385, 3, 385, 385}, {2, 7, 9, 3, 20, 31},
+                                   {1, 50, 600, 2, 17, 301},  {1, 1, 1, 4, 3, 5},
+                                   {1, 9, 1, 1, 1, 7},        {1, 13, 11, 17, 13, 11}};
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        for (int mode = 0; mode < TR_RESIZE_COUNT; mode++)
+            for (int u8 = 0; u8 <= 1; u8++) {
+                tr_resize_desc d = {t[i][0], t[i][1], t[i][2], t[i][3], t[i][4], t[i][5],
+                                    (tr_resize_mode)mode};
+                const int64_t nx = (int64_t)d.n * d.h * d.w * d.c, ny = (int64_t)d.n * d.oh * d.ow * d.c;
+                tu_rng r;
+                tu_rng_seed(&r, 500 + i);
+                float *xf = kr_operand(nx, &r, 0, 0, 100.0f);
+                uint8_t *xu = malloc((size_t)nx);
+                for (int64_t k = 0; k < nx; k++) xu[k] = (uint8_t)tu_rng_int(&r, 0, 255);
+                float *y = kr_output(ny), *ref = kr_output(ny);
+                tryon_ctx *ctx = tu_ctx(2);
+                tr_fast_resize_bilinear(ctx->pool, &d, u8 ? NULL : xf, u8 ? xu : NULL, y);
+                if (u8)
+                    tr_cpu_resize_bilinear_u8_f32(NULL, &d, xu, ref);
+                else
+                    tr_cpu_resize_bilinear_f32(NULL, &d, xf, ref);
+                int64_t shape[4] = {d.n, d.oh, d.ow, d.c};
+                char what[96];
+                snprintf(what, sizeof what, "resize case %zu mode %d %s", i, mode, u8 ? "u8" : "f32");
+                assert_same(y, ref, ny, 4, shape, what);
+                tryon_ctx_free(ctx);
+                kr_release(xf), kr_release(y), kr_release(ref);
+                free(xu);
+            }
+}
+END_TEST
+
 static Suite *suite(void) {
     Suite *s = suite_create("kernels_fast_misc");
     TCase *tc = tcase_create("fast_misc");
@@ -211,6 +246,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, fast_upfirdn2d_is_bitwise_the_reference);
     tcase_add_test(tc, fast_scale_channels_is_bitwise_the_reference);
     tcase_add_test(tc, fast_upsample_nearest_is_bitwise_the_reference);
+    tcase_add_test(tc, fast_resize_bilinear_is_bitwise_the_reference);
     suite_add_tcase(s, tc);
     return s;
 }

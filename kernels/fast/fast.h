@@ -222,6 +222,11 @@ void tr_fast_linear_run(const tr_fast_conv *f, tr_pool *pool, const tr_linear_ar
 void tr_fast_instance_norm(const tr_fast_isa *isa, tr_pool *pool, const tr_instance_norm_args *a);
 /* scale_channels through the epilogue store (same operations and order). */
 void tr_fast_scale_channels(const tr_fast_isa *isa, tr_pool *pool, const tr_scale_channels_args *a);
+/* Bilinear resize (u8 or f32 input, f32 output; x_u8 or x_f32 NULL): the
+ * reference's arithmetic with each column's source coordinates computed
+ * once per row chunk instead of once per output pixel (no ISA code). */
+void tr_fast_resize_bilinear(tr_pool *pool, const tr_resize_desc *d, const float *x_f32,
+                             const uint8_t *x_u8, float *y);
 /* Nearest upsampling by integer factors: whole pixels copied (no ISA code). */
 void tr_fast_upsample_nearest(tr_pool *pool, int32_t n, int32_t h, int32_t w, int32_t c, int32_t fy,
                               int32_t fx, const float *x, float *y);

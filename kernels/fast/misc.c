@@ -8,6 +8,10 @@
  *   upfirdn2d: parallel over output rows; each output pixel gathers its valid
  *     taps (the reference's order: filter rows, then columns) and their
  *     weights, then one vectorised pass over the channels.
+ *   resize_bilinear: kernels/cpu/resample.c's coordinates and lerps, with the
+ *     column coordinates of a chunk of output pixels computed once per row
+ *     (the reference recomputes them, a double division and a floor, for
+ *     every output pixel of every row).
  *   upsample_nearest: each input pixel's channels copied fx times into an
  *     output row, then the row copied for the other fy - 1 output rows.
  *   scale_channels: y = epilogue(x * scale[n,c] + add + bias[c]) is the conv
@@ -196,4 +200,77 @@ void tr_fast_upsample_nearest(tr_pool *pool, int32_t n, int32_t h, int32_t w, in
                               int32_t fx, const float *x, float *y) {
     up_job j = {h, w, c, fy, fx, x, y};
     tr_pool_for(pool, (int64_t)n * h, 2, up_rows, &j);
+}
+
+/* ---- resize_bilinear ------------------------------------------------------------ */
+
+/* kernels/cpu/resample.c's source_coord, the same expressions. */
+static void resize_coord(tr_resize_mode mode, int32_t in, int32_t out, int32_t d, int32_t *i0,
+                         int32_t *i1, float *t) {
+    double src;
+    switch (mode) {
+    case TR_RESIZE_ALIGN_CORNERS: src = out > 1 ? (double)d * (in - 1) / (out - 1) : 0.0; break;
+    case TR_RESIZE_HALF_PIXEL:
+        src = ((double)d + 0.5) * in / out - 0.5;
+        if (src < 0) src = 0;
+        break;
+    default: src = (double)d * in / out; break;
+    }
+    int32_t f = (int32_t)floor(src);
+    if (f > in - 1) f = in - 1;
+    *i0 = f;
+    *i1 = f + 1 < in ? f + 1 : in - 1;
+    *t = (float)(src - f);
+}
+
+#define RESIZE_CHUNK 256
+
+typedef struct resize_job {
+    const tr_resize_desc *d;
+    const float *xf;
+    const uint8_t *xu;
+    float *y;
+} resize_job;
+
+static void resize_rows(void *arg, int64_t begin, int64_t end) {
+    const resize_job *j = arg;
+    const tr_resize_desc *d = j->d;
+    int32_t x0[RESIZE_CHUNK], x1[RESIZE_CHUNK];
+    float tx[RESIZE_CHUNK];
+    for (int64_t r = begin; r < end; r++) {
+        const int32_t n = (int32_t)(r / d->oh), oy = (int32_t)(r % d->oh);
+        int32_t y0, y1;
+        float ty;
+        resize_coord(d->mode, d->h, d->oh, oy, &y0, &y1, &ty);
+        const int64_t r0 = ((int64_t)n * d->h + y0) * d->w * d->c;
+        const int64_t r1 = ((int64_t)n * d->h + y1) * d->w * d->c;
+        float *yr = j->y + r * d->ow * d->c;
+        for (int32_t ox0 = 0; ox0 < d->ow; ox0 += RESIZE_CHUNK) {
+            const int32_t np = d->ow - ox0 < RESIZE_CHUNK ? d->ow - ox0 : RESIZE_CHUNK;
+            for (int32_t i = 0; i < np; i++)
+                resize_coord(d->mode, d->w, d->ow, ox0 + i, &x0[i], &x1[i], &tx[i]);
+            for (int32_t i = 0; i < np; i++) {
+                const int64_t a = (int64_t)x0[i] * d->c, b = (int64_t)x1[i] * d->c;
+                float *yp = yr + (int64_t)(ox0 + i) * d->c;
+                for (int32_t c = 0; c < d->c; c++) {
+                    float v00, v01, v10, v11;
+                    if (j->xu) {
+                        v00 = j->xu[r0 + a + c], v01 = j->xu[r0 + b + c];
+                        v10 = j->xu[r1 + a + c], v11 = j->xu[r1 + b + c];
+                    } else {
+                        v00 = j->xf[r0 + a + c], v01 = j->xf[r0 + b + c];
+                        v10 = j->xf[r1 + a + c], v11 = j->xf[r1 + b + c];
+                    }
+                    float top = v00 + (v01 - v00) * tx[i], bot = v10 + (v11 - v10) * tx[i];
+                    yp[c] = top + (bot - top) * ty;
+                }
+            }
+        }
+    }
+}
+
+void tr_fast_resize_bilinear(tr_pool *pool, const tr_resize_desc *d, const float *x_f32,
+                             const uint8_t *x_u8, float *y) {
+    resize_job j = {d, x_f32, x_u8, y};
+    tr_pool_for(pool, (int64_t)d->n * d->oh, 4, resize_rows, &j);
 }
