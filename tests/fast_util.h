@@ -55,14 +55,14 @@ typedef struct fu_conv {
     tr_pad_mode mode;
     tr_epilogue ep;
     int32_t bias, in_scale, out_scale, residual;
-    int32_t add;               /* 0: none, else 16 | mask of the output dims add has */
+    int32_t add; /* 0: none, else 16 | mask of the output dims add has */
     tr_conv_accum accum;
 } fu_conv;
 
-#define FU_SHAPE(n_, h_, w_, ci_, co_, kh_, kw_)                                         \
+#define FU_SHAPE(n_, h_, w_, ci_, co_, kh_, kw_)                                                   \
     .n = (n_), .h = (h_), .w = (w_), .cin = (ci_), .cout = (co_), .kh = (kh_), .kw = (kw_)
 #define FU_PAD(t_, b_, l_, r_) .pt = (t_), .pb = (b_), .pl = (l_), .pr = (r_)
-#define FU_ADD(mask) (16 | (mask))
+#define FU_ADD(mask)           (16 | (mask))
 
 /* Zero strides, dilations, groups and gain mean 1. */
 static FU_UNUSED fu_conv fu_norm(fu_conv c) {
@@ -86,8 +86,8 @@ static FU_UNUSED const char *fu_str(const fu_conv *c, char *buf, size_t size) {
              c->n, c->h, c->w, c->cin, c->cout, c->kh, c->kw, c->sh, c->sw, c->dh, c->dw, c->pt,
              c->pb, c->pl, c->pr, c->groups, modes[c->mode], kr_act_names[c->ep.act], c->ep.alpha,
              c->ep.gain, c->ep.clamp, c->bias ? " bias" : "", c->in_scale ? " in_scale" : "",
-             c->out_scale ? " out_scale" : "", c->residual ? " res" : "",
-             c->add ? c->add & 15 : -1, c->accum == TR_CONV_ACCUM_ROUND_ONCE ? " round_once" : "");
+             c->out_scale ? " out_scale" : "", c->residual ? " res" : "", c->add ? c->add & 15 : -1,
+             c->accum == TR_CONV_ACCUM_ROUND_ONCE ? " round_once" : "");
     return buf;
 }
 
@@ -191,10 +191,10 @@ static FU_UNUSED float *fu_pre(const tr_conv2d_args *a) {
  * accumulators' difference (header comment). */
 static FU_UNUSED double fu_tol(const tr_epilogue *ep, double dacc, double os, double pre,
                                double y_ref) {
-    const double u = KR_U, lip = ep->act == TR_ACT_LRELU && fabs(ep->alpha) > 1 ? fabs(ep->alpha)
-                                                                                 : 1;
-    double m = fabs(pre) + fabs(os) * dacc;                 /* |pre-activation| */
-    double dv = fabs(os) * dacc + 8 * u * m;                /* out_scale, add, bias */
+    const double u = KR_U,
+                 lip = ep->act == TR_ACT_LRELU && fabs(ep->alpha) > 1 ? fabs(ep->alpha) : 1;
+    double m = fabs(pre) + fabs(os) * dacc;  /* |pre-activation| */
+    double dv = fabs(os) * dacc + 8 * u * m; /* out_scale, add, bias */
     double act = ep->act == TR_ACT_TANH || ep->act == TR_ACT_SIGMOID ? 1 : lip * m;
     double da = lip * dv;
     if (ep->act == TR_ACT_TANH || ep->act == TR_ACT_SIGMOID) da += 16 * u * act;

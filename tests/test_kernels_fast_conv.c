@@ -119,8 +119,8 @@ END_TEST
  * counts so that panels, tails and several groups all occur). */
 static fu_conv random_case(tu_rng *r, int exact) {
     for (;;) {
-        fu_conv c = {FU_SHAPE(tu_rng_int(r, 1, 2), tu_rng_int(r, 1, 12), tu_rng_int(r, 1, 20), 1,
-                              1, tu_rng_int(r, 1, 5), tu_rng_int(r, 1, 5))};
+        fu_conv c = {FU_SHAPE(tu_rng_int(r, 1, 2), tu_rng_int(r, 1, 12), tu_rng_int(r, 1, 20), 1, 1,
+                              tu_rng_int(r, 1, 5), tu_rng_int(r, 1, 5))};
         c.ep = tr_epilogue_make(TR_ACT_NONE);
         c = fu_norm(c);
         int32_t kind = tu_rng_int(r, 0, 3);
@@ -167,7 +167,7 @@ START_TEST(fast_conv_round_once_is_bitwise) {
      * paths must give the reference's (and so TF.js's) bits, including
      * TF-SAME's asymmetric padding, strides, in_scale and tails. */
     static const fu_conv t[] = {
-        {FU_SHAPE(1, 13, 13, 48, 96, 1, 1)},                             /* pointwise */
+        {FU_SHAPE(1, 13, 13, 48, 96, 1, 1)}, /* pointwise */
         {FU_SHAPE(1, 9, 17, 3, 24, 3, 3), FU_PAD(0, 1, 0, 1), .sh = 2, .sw = 2},
         {FU_SHAPE(1, 25, 25, 24, 24, 3, 3), FU_PAD(1, 1, 1, 1), .groups = 24},
         {FU_SHAPE(1, 26, 26, 40, 40, 3, 3), FU_PAD(0, 1, 0, 1), .sh = 2, .sw = 2, .groups = 40},
@@ -210,8 +210,7 @@ START_TEST(fast_conv_net_layer_shapes) {
         /* CycleGAN ResNet-9: 7x7 3->64, 3x3 s2 zeros, 3x3 256 reflect, 7x7 64->3 tanh */
         {FU_SHAPE(1, 20, 18, 3, 64, 7, 7), FU_PAD(3, 3, 3, 3), .mode = TR_PAD_REFLECT, .bias = 1},
         {FU_SHAPE(1, 20, 18, 64, 128, 3, 3), FU_PAD(1, 1, 1, 1), .sh = 2, .sw = 2, .bias = 1},
-        {FU_SHAPE(1, 8, 9, 256, 256, 3, 3), FU_PAD(1, 1, 1, 1), .mode = TR_PAD_REFLECT,
-         .bias = 1},
+        {FU_SHAPE(1, 8, 9, 256, 256, 3, 3), FU_PAD(1, 1, 1, 1), .mode = TR_PAD_REFLECT, .bias = 1},
         {FU_SHAPE(1, 20, 18, 64, 3, 7, 7), FU_PAD(3, 3, 3, 3), .mode = TR_PAD_REFLECT, .bias = 1,
          .ep = {TR_ACT_TANH, 0.2f, 1.0f, 0.0f}},
         /* StyleGAN2: modulated 3x3 (in/out scale, noise add, bias, lrelu gain, clamp,
@@ -322,9 +321,8 @@ START_TEST(fast_conv_bitwise_identical_across_threads) {
                             memcpy(first, a.y, (size_t)ny * sizeof *first);
                         } else if (ran) {
                             ck_assert_msg(!memcmp(first, a.y, (size_t)ny * sizeof *first),
-                                          "%s %s case %zu: %d threads differ",
-                                          tr_isa_name(isas[k]), tr_fast_algo_name(algos[m]), i,
-                                          threads);
+                                          "%s %s case %zu: %d threads differ", tr_isa_name(isas[k]),
+                                          tr_fast_algo_name(algos[m]), i, threads);
                         }
                         fu_release(&a);
                         tryon_ctx_free(ctx);

@@ -107,15 +107,15 @@ static void ct_check(const ct_case *c, int exact, uint64_t seed) {
 START_TEST(fast_convt_matches_reference) {
     static const ct_case t[] = {
         /* n h w cin cout k s p op dil groups act bias */
-        {1, 8, 8, 64, 32, 3, 2, 1, 1, 1, 1, TR_ACT_RELU, 1},     /* CycleGAN */
+        {1, 8, 8, 64, 32, 3, 2, 1, 1, 1, 1, TR_ACT_RELU, 1}, /* CycleGAN */
         {1, 5, 7, 33, 17, 3, 2, 1, 1, 1, 1, TR_ACT_NONE, 1},
-        {2, 4, 4, 48, 40, 3, 2, 0, 0, 1, 1, TR_ACT_NONE, 0},     /* StyleGAN2 up */
+        {2, 4, 4, 48, 40, 3, 2, 0, 0, 1, 1, TR_ACT_NONE, 0}, /* StyleGAN2 up */
         {1, 6, 5, 20, 7, 4, 3, 2, 2, 1, 1, TR_ACT_LRELU, 1},
         {1, 7, 6, 6, 8, 3, 2, 0, 0, 2, 2, TR_ACT_TANH, 1},
-        {1, 1, 1, 3, 5, 3, 2, 1, 1, 1, 1, TR_ACT_SIGMOID, 1},     /* 1x1 input */
-        {1, 3, 4, 1, 1, 2, 1, 0, 0, 1, 1, TR_ACT_RELU6, 1},      /* stride 1 */
-        {2, 5, 3, 16, 33, 5, 3, 1, 0, 1, 1, TR_ACT_RELU, 1},     /* stride 3, kernel 5 */
-        {1, 6, 6, 9, 12, 3, 2, 1, 1, 1, 3, TR_ACT_NONE, 1},      /* groups 3 */
+        {1, 1, 1, 3, 5, 3, 2, 1, 1, 1, 1, TR_ACT_SIGMOID, 1}, /* 1x1 input */
+        {1, 3, 4, 1, 1, 2, 1, 0, 0, 1, 1, TR_ACT_RELU6, 1},   /* stride 1 */
+        {2, 5, 3, 16, 33, 5, 3, 1, 0, 1, 1, TR_ACT_RELU, 1},  /* stride 3, kernel 5 */
+        {1, 6, 6, 9, 12, 3, 2, 1, 1, 1, 3, TR_ACT_NONE, 1},   /* groups 3 */
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         ct_case c = t[i];
@@ -211,8 +211,8 @@ START_TEST(fast_linear_matches_reference) {
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
         for (int act = 0; act < TR_ACT_COUNT; act++) {
             if (act < TR_ACT_TANH)
-                linear_check(shapes[i][0], shapes[i][1], shapes[i][2], (tr_act)act, (int)(i % 2),
-                             1, 400 + i);
+                linear_check(shapes[i][0], shapes[i][1], shapes[i][2], (tr_act)act, (int)(i % 2), 1,
+                             400 + i);
             linear_check(shapes[i][0], shapes[i][1], shapes[i][2], (tr_act)act, (int)(i % 2), 0,
                          500 + i);
         }

@@ -63,7 +63,7 @@ static void inorm_check(int32_t n, int32_t h, int32_t w, int32_t c, tr_act act, 
 }
 
 START_TEST(fast_instance_norm_is_bitwise_the_reference) {
-    static const int32_t shapes[][4] = {{1, 1, 1, 1},   {2, 5, 7, 3},  {1, 9, 9, 17},
+    static const int32_t shapes[][4] = {{1, 1, 1, 1},    {2, 5, 7, 3},   {1, 9, 9, 17},
                                         {1, 16, 16, 32}, {2, 8, 8, 100}, {1, 3, 70, 40},
                                         {1, 32, 32, 64}};
     uint64_t seed = 100;
@@ -153,7 +153,8 @@ START_TEST(fast_scale_channels_is_bitwise_the_reference) {
                     d->c = shapes[s][3];
                     d->ep = tr_epilogue_make((tr_act)act);
                     d->ep.gain = 1.41421356f, d->ep.clamp = act % 2 ? 0.5f : 0.0f;
-                    const int64_t ys[4] = {d->n, d->h, d->w, d->c}, ny = ys[0] * ys[1] * ys[2] * ys[3];
+                    const int64_t ys[4] = {d->n, d->h, d->w, d->c},
+                                  ny = ys[0] * ys[1] * ys[2] * ys[3];
                     int64_t na = 1;
                     for (int i = 0; i < 4; i++) {
                         d->add_shape[i] = adds[m] >= 0 && (adds[m] >> i & 1) ? ys[i] : 1;
@@ -184,10 +185,11 @@ START_TEST(fast_scale_channels_is_bitwise_the_reference) {
 END_TEST
 
 START_TEST(fast_upsample_nearest_is_bitwise_the_reference) {
-    static const int32_t t[][6] = {{1, 1, 1, 1, 2, 2}, {2, 3, 5, 7, 2, 2}, {1, 4, 3, 64, 3, 1},
-                                   {1, 2, 2, 3, 1, 4}};
+    static const int32_t t[][6] = {
+        {1, 1, 1, 1, 2, 2}, {2, 3, 5, 7, 2, 2}, {1, 4, 3, 64, 3, 1}, {1, 2, 2, 3, 1, 4}};
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
-        const int32_t n = t[i][0], h = t[i][1], w = t[i][2], c = t[i][3], fy = t[i][4], fx = t[i][5];
+        const int32_t n = t[i][0], h = t[i][1], w = t[i][2], c = t[i][3], fy = t[i][4],
+                      fx = t[i][5];
         const int64_t nx = (int64_t)n * h * w * c, ny = nx * fy * fx;
         int64_t shape[4] = {n, h * fy, w * fx, c};
         tu_rng r;
@@ -207,14 +209,15 @@ START_TEST(fast_resize_bilinear_is_bitwise_the_reference) {
     /* every mode, u8 and f32 input, up and down, 1-pixel sizes, wide rows
      * (more than one coordinate chunk) */
     static const int32_t t[][6] = {{1, 385, 385, 3, 385, 385}, {2, 7, 9, 3, 20, 31},
-                                   {1, 50, 600, 2, 17, 301},  {1, 1, 1, 4, 3, 5},
-                                   {1, 9, 1, 1, 1, 7},        {1, 13, 11, 17, 13, 11}};
+                                   {1, 50, 600, 2, 17, 301},   {1, 1, 1, 4, 3, 5},
+                                   {1, 9, 1, 1, 1, 7},         {1, 13, 11, 17, 13, 11}};
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
         for (int mode = 0; mode < TR_RESIZE_COUNT; mode++)
             for (int u8 = 0; u8 <= 1; u8++) {
-                tr_resize_desc d = {t[i][0], t[i][1], t[i][2], t[i][3], t[i][4], t[i][5],
-                                    (tr_resize_mode)mode};
-                const int64_t nx = (int64_t)d.n * d.h * d.w * d.c, ny = (int64_t)d.n * d.oh * d.ow * d.c;
+                tr_resize_desc d = {
+                    t[i][0], t[i][1], t[i][2], t[i][3], t[i][4], t[i][5], (tr_resize_mode)mode};
+                const int64_t nx = (int64_t)d.n * d.h * d.w * d.c,
+                              ny = (int64_t)d.n * d.oh * d.ow * d.c;
                 tu_rng r;
                 tu_rng_seed(&r, 500 + i);
                 float *xf = kr_operand(nx, &r, 0, 0, 100.0f);
@@ -229,7 +232,8 @@ START_TEST(fast_resize_bilinear_is_bitwise_the_reference) {
                     tr_cpu_resize_bilinear_f32(NULL, &d, xf, ref);
                 int64_t shape[4] = {d.n, d.oh, d.ow, d.c};
                 char what[96];
-                snprintf(what, sizeof what, "resize case %zu mode %d %s", i, mode, u8 ? "u8" : "f32");
+                snprintf(what, sizeof what, "resize case %zu mode %d %s", i, mode,
+                         u8 ? "u8" : "f32");
                 assert_same(y, ref, ny, 4, shape, what);
                 tryon_ctx_free(ctx);
                 kr_release(xf), kr_release(y), kr_release(ref);

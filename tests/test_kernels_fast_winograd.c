@@ -66,7 +66,8 @@ static void oracle(const tr_conv2d_args *a, double *exact, double *e) {
                     double s = 0;
                     for (int32_t ky = 0; ky < 3; ky++)
                         for (int32_t kx = 0; kx < 3; kx++)
-                            s += fabs(G[p][ky]) * fabs(a->w[(((int64_t)o * 3 + ky) * 3 + kx) * ci + i]) *
+                            s += fabs(G[p][ky]) *
+                                 fabs(a->w[(((int64_t)o * 3 + ky) * 3 + kx) * ci + i]) *
                                  fabs(G[q][kx]);
                     uabs[(((int64_t)o * ci + i) * 6 + p) * 6 + q] = s;
                 }
@@ -80,8 +81,8 @@ static void oracle(const tr_conv2d_args *a, double *exact, double *e) {
                             double s = 0;
                             for (int32_t r = 0; r < 6; r++)
                                 for (int32_t c = 0; c < 6; c++)
-                                    s += fabs(BT[p][r]) * fabs(at(a, n, ty * 4 + r, tx * 4 + c, i)) *
-                                         fabs(BT[q][c]);
+                                    s += fabs(BT[p][r]) *
+                                         fabs(at(a, n, ty * 4 + r, tx * 4 + c, i)) * fabs(BT[q][c]);
                             vabs[((int64_t)i * 6 + p) * 6 + q] = s;
                         }
                 for (int32_t o = 0; o < co; o++) {
@@ -122,7 +123,7 @@ static fu_conv wino_case(int32_t n, int32_t h, int32_t w, int32_t ci, int32_t co
 static const fu_conv *cases(size_t *count) {
     static fu_conv t[12];
     size_t n = 0;
-    t[n++] = wino_case(1, 1, 1, 3, 5, 1, 1, 1, 1, TR_PAD_ZEROS);   /* one partial tile */
+    t[n++] = wino_case(1, 1, 1, 3, 5, 1, 1, 1, 1, TR_PAD_ZEROS); /* one partial tile */
     t[n++] = wino_case(1, 5, 7, 17, 33, 1, 1, 1, 1, TR_PAD_REFLECT);
     t[n++] = wino_case(2, 13, 9, 1, 70, 0, 2, 2, 0, TR_PAD_REPLICATE);
     t[n++] = wino_case(1, 16, 16, 40, 36, 1, 1, 1, 1, TR_PAD_REFLECT);
@@ -191,7 +192,8 @@ START_TEST(winograd_exact_on_dyadic_data) {
         for (int64_t j = 0; j < nx; j++)
             ((float *)a.x)[j] = (float)(tu_rng_int(&r, 0, 2) ? 0 : 2 * tu_rng_int(&r, 0, 1) - 1);
         for (int64_t j = 0; j < nw; j++)
-            ((float *)a.w)[j] = (float)(tu_rng_int(&r, 0, 2) ? 0 : 9 * (2 * tu_rng_int(&r, 0, 1) - 1));
+            ((float *)a.w)[j] =
+                (float)(tu_rng_int(&r, 0, 2) ? 0 : 9 * (2 * tu_rng_int(&r, 0, 1) - 1));
         const int64_t ny = fu_ny(&a);
         int64_t shape[4] = {a.d.n, a.d.oh, a.d.ow, a.d.c_out};
         double *exact = malloc((size_t)ny * sizeof *exact), *e = malloc((size_t)ny * sizeof *e);
@@ -238,7 +240,8 @@ START_TEST(winograd_with_operands_and_epilogues) {
                 const int64_t nx = (int64_t)c.n * c.h * c.w * c.cin;
                 xs = malloc((size_t)nx * sizeof *xs);
                 for (int64_t j = 0; j < nx; j++)
-                    xs[j] = a.x[j] * a.in_scale[j / ((int64_t)c.h * c.w * c.cin) * c.cin + j % c.cin];
+                    xs[j] =
+                        a.x[j] * a.in_scale[j / ((int64_t)c.h * c.w * c.cin) * c.cin + j % c.cin];
                 s.x = xs;
             }
             double *exact = malloc((size_t)ny * sizeof *exact), *e = malloc((size_t)ny * sizeof *e);

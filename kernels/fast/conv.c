@@ -113,8 +113,8 @@ void tr_fast_conv2d_plan(const tr_fast_isa *isa, const tr_conv2d_desc *d, int32_
     /* Winograd pays off once the GEMM dominates its transforms: enough
      * channels on both sides and enough 4x4 tiles to amortise streaming the
      * transformed weights. */
-    else if (allow_winograd && d->kh == 3 && d->kw == 3 && d->c_in >= 32 && d->c_out >= 32 &&
-             isa && tr_fast_wino_worth(isa, d))
+    else if (allow_winograd && d->kh == 3 && d->kw == 3 && d->c_in >= 32 && d->c_out >= 32 && isa &&
+             tr_fast_wino_worth(isa, d))
         algo = TR_FAST_WINOGRAD;
     tr_fast_conv2d_plan_algo(isa, d, in_scale, algo, n_threads, out);
     if (out->algo == TR_FAST_NONE && algo != TR_FAST_GEMM)

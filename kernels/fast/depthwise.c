@@ -14,7 +14,7 @@
  * one chunk's sums (16 KB) and its tap columns (4 KB). */
 #define DW_ACC_FLOATS 4096
 #define DW_MAX_PIXELS 64
-#define DW_MAX_KW 16
+#define DW_MAX_KW     16
 
 static int32_t dw_chunk(const tr_conv2d_desc *d) {
     int32_t p = DW_ACC_FLOATS / d->c_out;
