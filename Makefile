@@ -96,7 +96,7 @@ ifeq ($(VENDOR),1)
                -Wl,-rpath,$(dir $(CUDNN_LIB)) -Wl,-rpath,$(dir $(CUBLAS_LIB))
 endif
 
-LIB_SRC  := $(wildcard runtime/*.c kernels/cpu/*.c nets/*.c)
+LIB_SRC  := $(wildcard runtime/*.c kernels/cpu/*.c kernels/fast/*.c nets/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(CUDA_SRC:%.cu=$(BUILD)/%.cu.o)
 CLI_SRC  := $(wildcard tools/*.c)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
@@ -146,6 +146,18 @@ $(BENCH): $(BENCH_OBJ) $(LIB_A)
 	@echo "  LD   $@"; $(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/bench/%.o: CPPFLAGS += -Ibench
+
+# Fast CPU kernels (kernels/fast): one file per ISA, each with its own flags;
+# the library picks one at run time. On x86-64 the AVX2 and AVX-512 files get
+# their -m flags (any x86-64 compiler builds them, any x86-64 CPU runs the
+# library); elsewhere they compile to nothing and only the portable file runs.
+# No FMA contraction: the kernels choose where to fuse (kernels/fast/vec.h).
+FAST_X86 := $(if $(filter x86_64-%,$(shell $(CC) -dumpmachine)),1,0)
+$(BUILD)/kernels/fast/isa_%.o: CFLAGS += -ffp-contract=off
+ifeq ($(FAST_X86),1)
+$(BUILD)/kernels/fast/isa_avx512.o: CFLAGS += -mavx512f -mavx512vl -mavx512dq -mavx512bw -mfma
+$(BUILD)/kernels/fast/isa_avx2.o: CFLAGS += -mavx2 -mfma
+endif
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -292,9 +304,9 @@ uninstall:
 	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/tryon.pc
 
 format:
-	clang-format -i $(wildcard include/*.h runtime/*.[ch] kernels/*.h kernels/cpu/*.[ch] nets/*.[ch] tools/*.[ch] tests/*.[ch] bench/*.[ch])
+	clang-format -i $(wildcard include/*.h runtime/*.[ch] kernels/*.h kernels/cpu/*.[ch] kernels/fast/*.[ch] nets/*.[ch] tools/*.[ch] tests/*.[ch] bench/*.[ch])
 format-check:
-	clang-format --dry-run --Werror $(wildcard include/*.h runtime/*.[ch] kernels/*.h kernels/cpu/*.[ch] nets/*.[ch] tools/*.[ch] tests/*.[ch] bench/*.[ch])
+	clang-format --dry-run --Werror $(wildcard include/*.h runtime/*.[ch] kernels/*.h kernels/cpu/*.[ch] kernels/fast/*.[ch] nets/*.[ch] tools/*.[ch] tests/*.[ch] bench/*.[ch])
 
 clean:
 	rm -rf build

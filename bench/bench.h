@@ -28,6 +28,11 @@ typedef struct bench_case {
                           bench_info *info);
 } bench_case;
 
+/* --profile N: per-op totals and the N slowest nodes of m's last run
+ * (bench/profile.c). */
+struct tryon_model;
+void bench_profile_print(const struct tryon_model *m, int top);
+
 extern const bench_case *const bench_cases[];
 extern const int bench_n_cases;
 

@@ -1,7 +1,7 @@
 /* cases.c — the list of benchmark cases (one line per case). */
 #include "bench.h"
 
-extern const bench_case bench_posenet_385;
+extern const bench_case bench_posenet_385, bench_posenet_385_exact;
 extern const bench_case bench_transformernet_256, bench_transformernet_512;
 extern const bench_case bench_cyclegan_r9_256, bench_cyclegan_r9_512;
 extern const bench_case bench_stylegan2_f256;
@@ -9,6 +9,7 @@ extern const bench_case bench_warp_cpvton, bench_warp_tps512, bench_raster_mesh;
 
 const bench_case *const bench_cases[] = {
     &bench_posenet_385,
+    &bench_posenet_385_exact,
     &bench_transformernet_256,
     &bench_transformernet_512,
     &bench_cyclegan_r9_256,

@@ -1,7 +1,9 @@
 /* net_posenet.c — PoseNet bench case: "posenet-385", the whole graph of
  * `tryon pose` on a 385x385 RGB image (preprocessing, MobileNetV1 x0.75 at
- * output stride 16 with TF.js-exact accumulation, heads, sigmoid and the
- * single-pose decoder) with the real weights. Looks for posenet.safetensors
+ * output stride 16 with the default float accumulation, heads, sigmoid and the
+ * single-pose decoder) with the real weights; "posenet-385-exact" the same
+ * with TF.js's exact accumulation (tryon_posenet_params.exact, what it
+ * costs). Looks for posenet.safetensors
  * in --weights DIR, then weights/posenet.safetensors (`make weights`); NOT_RUN
  * with that reason when neither exists. */
 #include <stdio.h>
@@ -16,7 +18,7 @@
  * exit (one per process) and is replaced on the next setup. */
 static tryon_weights *open_weights;
 
-static tryon_status setup(tryon_ctx *ctx, const bench_opts *o, tryon_model **model,
+static tryon_status setup(tryon_ctx *ctx, const bench_opts *o, int32_t exact, tryon_model **model,
                           bench_info *info) {
     char path[1024];
     struct stat sb;
@@ -32,6 +34,7 @@ static tryon_status setup(tryon_ctx *ctx, const bench_opts *o, tryon_model **mod
     TR_TRY(tryon_weights_open(ctx, path, &open_weights));
     tryon_posenet_params p = tryon_posenet_params_default();
     p.image_width = p.image_height = 385;
+    p.exact = exact;
     TR_TRY(tryon_posenet_load(ctx, open_weights, &p, model));
     tryon_tensor t;
     uint8_t *px = bench_input_host(*model, 0, &t);
@@ -41,8 +44,17 @@ static tryon_status setup(tryon_ctx *ctx, const bench_opts *o, tryon_model **mod
     for (int32_t i = 0; i < g->n_nodes; i++)
         if (tr_op_table[g->nodes[i].op].flops)
             info->flops += tr_op_table[g->nodes[i].op].flops(g, &g->nodes[i]);
-    snprintf(info->detail, sizeof info->detail, "%.80s, 385x385 u8 image, single pose", path);
+    snprintf(info->detail, sizeof info->detail, "%.80s, 385x385 u8 image, single pose%s", path,
+             exact ? ", exact" : "");
     return TRYON_OK;
 }
 
-const bench_case bench_posenet_385 = {"posenet-385", "posenet", setup};
+static tryon_status fast(tryon_ctx *c, const bench_opts *o, tryon_model **m, bench_info *i) {
+    return setup(c, o, 0, m, i);
+}
+static tryon_status exact(tryon_ctx *c, const bench_opts *o, tryon_model **m, bench_info *i) {
+    return setup(c, o, 1, m, i);
+}
+
+const bench_case bench_posenet_385 = {"posenet-385", "posenet", fast};
+const bench_case bench_posenet_385_exact = {"posenet-385-exact", "posenet", exact};

@@ -343,6 +343,13 @@ typedef struct tryon_posenet_params {
     int32_t max_poses;         /* multi: maximum number of poses (default 5) */
     float score_threshold;     /* multi: minimum root part score (default 0.5) */
     float nms_radius;          /* multi: NMS radius in network pixels (default 20) */
+    int32_t exact;             /* 1: every convolution accumulates as TF.js's CPU backend
+                                  does (each tap added in double, rounded once to float):
+                                  its heads bit for bit, about 6x slower on the CPU.
+                                  0 (default): float multiply-adds in the same tap order;
+                                  with FMA (AVX2, AVX-512) a tap differs from TF.js's only
+                                  where the double sum rounds to a float tie (~2^-29 per
+                                  tap), otherwise within float rounding (README). */
 } tryon_posenet_params;
 
 /* Single pose, IMAGE input of size 0x0 (set it), defaults as in tfjs-models. */

@@ -89,6 +89,9 @@ typedef struct tr_conv2d_desc {
     tr_epilogue ep;
     int64_t add_shape[4];      /* shape of `add`, each dim 1 or the output's */
     tr_conv_accum accum;
+    int32_t winograd;          /* 1: the fast CPU kernels may compute this 3x3 stride-1
+                                  conv by Winograd F(4x4,3x3), whose error bound
+                                  (kernels/fast/winograd.c) the layer accepts; 0: never */
 } tr_conv2d_desc;
 
 typedef struct tr_conv2d_args {

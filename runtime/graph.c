@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "graph.h"
+#include "ops_fast.h"
 
 tryon_status tr_graph_init(tryon_ctx *ctx, tr_graph **out) {
     *out = NULL;
@@ -20,6 +21,7 @@ void tr_graph_free(tr_graph *g) {
     tr_mem_free(g->consts);
     tr_mem_free(g->inputs);
     tr_mem_free(g->outputs);
+    tr_fast_plan_free(g->fast);
     tr_mem_free(g);
 }
 

@@ -151,6 +151,8 @@ typedef struct tr_graph {
     int32_t n_inputs, n_outputs;
     int planned;
     int64_t arena_bytes;       /* set by tr_graph_plan */
+    struct tr_fast_plan *fast; /* fast CPU kernels' choices and packed weights
+                                  (runtime/ops_fast.c); NULL: reference kernels */
     char next_name[TR_NAME_LEN]; /* name for the next node, "" = automatic */
 } tr_graph;
 
@@ -222,6 +224,7 @@ typedef struct tr_conv_opts {
     int32_t bias;              /* tensor ids of optional operands, -1 = none */
     int32_t in_scale, out_scale, add, residual;
     tr_conv_accum accum;       /* default TR_CONV_ACCUM_F32 */
+    int32_t winograd;          /* 1: allow Winograd (tr_conv2d_desc.winograd) */
 } tr_conv_opts;
 
 /* stride 1, dilation 1, no padding, groups 1, zeros padding, no epilogue and

@@ -30,6 +30,8 @@ struct tryon_ctx {
     int64_t n_allocs;       /* successful tr_mem_alloc/calloc/realloc calls */
     int64_t fail_alloc_at;  /* > 0: the n-th allocation from now fails (tests) */
     void *cuda;             /* CUDA backend state; NULL on the CPU */
+    int32_t cpu_isa;        /* tr_isa of the fast CPU kernels (kernels/fast/fast.h):
+                               the best this CPU runs, or TRYON_CPU_ISA */
 };
 
 #if defined(__GNUC__)

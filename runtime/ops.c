@@ -5,6 +5,7 @@
 
 #include "graph.h"
 #include "graph_fit.h"
+#include "ops_fast.h"
 
 static tr_pool *pool_of(const tr_exec *ex) { return ex->ctx->pool; }
 
@@ -19,6 +20,7 @@ static tryon_status cpu_conv2d(const tr_exec *ex, const tr_node *n) {
     a.add = tr_exec_f32(ex, n->src[5]);
     a.residual = tr_exec_f32(ex, n->src[6]);
     a.y = tr_exec_ptr(ex, n->dst);
+    if (tr_fast_run_conv2d(ex, n, &a)) return TRYON_OK; /* kernels/fast, where one applies */
     tr_cpu_conv2d_f32(pool_of(ex), &a);
     return TRYON_OK;
 }
@@ -30,6 +32,7 @@ static tryon_status cpu_convt(const tr_exec *ex, const tr_node *n) {
     a.w = tr_exec_f32(ex, n->src[1]);
     a.bias = tr_exec_f32(ex, n->src[2]);
     a.y = tr_exec_ptr(ex, n->dst);
+    if (tr_fast_run_convt(ex, n, &a)) return TRYON_OK;
     tr_cpu_conv_transpose2d_f32(pool_of(ex), &a);
     return TRYON_OK;
 }
@@ -41,6 +44,7 @@ static tryon_status cpu_linear(const tr_exec *ex, const tr_node *n) {
     a.w = tr_exec_f32(ex, n->src[1]);
     a.bias = tr_exec_f32(ex, n->src[2]);
     a.y = tr_exec_ptr(ex, n->dst);
+    if (tr_fast_run_linear(ex, n, &a)) return TRYON_OK;
     tr_cpu_linear_f32(pool_of(ex), &a);
     return TRYON_OK;
 }
@@ -54,6 +58,7 @@ static tryon_status cpu_inorm(const tr_exec *ex, const tr_node *n) {
     a.residual = tr_exec_f32(ex, n->src[3]);
     a.stats = tr_exec_ws(ex, n);
     a.y = tr_exec_ptr(ex, n->dst);
+    if (tr_fast_run_inorm(ex, n, &a)) return TRYON_OK;
     tr_cpu_instance_norm_f32(pool_of(ex), &a);
     return TRYON_OK;
 }
@@ -98,6 +103,9 @@ static tryon_status cpu_cast_u8(const tr_exec *ex, const tr_node *n) {
 
 static tryon_status cpu_upsample(const tr_exec *ex, const tr_node *n) {
     const int64_t *s = ex->g->tensors[n->src[0]].shape;
+    if (tr_fast_run_upsample(ex, s, n->p.upsample.fy, n->p.upsample.fx, tr_exec_f32(ex, n->src[0]),
+                             tr_exec_ptr(ex, n->dst)))
+        return TRYON_OK;
     tr_cpu_upsample_nearest_f32(pool_of(ex), (int32_t)s[0], (int32_t)s[1], (int32_t)s[2],
                                 (int32_t)s[3], n->p.upsample.fy, n->p.upsample.fx,
                                 tr_exec_f32(ex, n->src[0]), tr_exec_ptr(ex, n->dst));
@@ -105,6 +113,7 @@ static tryon_status cpu_upsample(const tr_exec *ex, const tr_node *n) {
 }
 
 static tryon_status cpu_resize(const tr_exec *ex, const tr_node *n) {
+    if (tr_fast_run_resize(ex, n)) return TRYON_OK;
     if (ex->g->tensors[n->src[0]].dtype == TRYON_DTYPE_U8)
         tr_cpu_resize_bilinear_u8_f32(pool_of(ex), &n->p.resize, tr_exec_ptr(ex, n->src[0]),
                                       tr_exec_ptr(ex, n->dst));
@@ -120,6 +129,7 @@ static tryon_status cpu_upfirdn(const tr_exec *ex, const tr_node *n) {
     a.x = tr_exec_f32(ex, n->src[0]);
     a.f = tr_exec_f32(ex, n->src[1]);
     a.y = tr_exec_ptr(ex, n->dst);
+    if (tr_fast_run_upfirdn(ex, n, &a)) return TRYON_OK;
     tr_cpu_upfirdn2d_f32(pool_of(ex), &a);
     return TRYON_OK;
 }
@@ -288,6 +298,7 @@ static tryon_status cpu_scale_channels(const tr_exec *ex, const tr_node *n) {
     a.add = tr_exec_f32(ex, n->src[2]);
     a.bias = tr_exec_f32(ex, n->src[3]);
     a.y = tr_exec_ptr(ex, n->dst);
+    if (tr_fast_run_schan(ex, n, &a)) return TRYON_OK;
     tr_cpu_scale_channels_f32(pool_of(ex), &a);
     return TRYON_OK;
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "graph.h"
+#include "ops_fast.h"
 
 typedef struct free_block {
     int64_t off, size;
@@ -96,18 +97,21 @@ static int pinned(const tr_tensor *t) {
  * their border samples, intermediate pass, flood-fill queue, cell table and
  * per-row sums. */
 static int64_t workspace_bytes(const tr_graph *g, const tr_node *n) {
-    (void)g;
+    /* The fast CPU kernels' (runtime/ops_fast.c) or the reference's, whichever is larger. */
+    int64_t fast = tr_fast_ws_bytes(g, (int32_t)(n - g->nodes)), ref;
     switch (n->op) {
-    case TR_OP_INSTANCE_NORM: return (int64_t)n->p.inorm.n * n->p.inorm.c * 2 * 8;
-    case TR_OP_POSENET_DECODE: return tr_posenet_decode_ws_bytes(&n->p.pose);
-    case TR_OP_BG_MASK: return tr_bg_mask_ws_bytes(&n->p.bg_mask);
+    case TR_OP_INSTANCE_NORM: ref = (int64_t)n->p.inorm.n * n->p.inorm.c * 2 * 8; break;
+    case TR_OP_POSENET_DECODE: ref = tr_posenet_decode_ws_bytes(&n->p.pose); break;
+    case TR_OP_BG_MASK: ref = tr_bg_mask_ws_bytes(&n->p.bg_mask); break;
     case TR_OP_MORPH:
-        return (int64_t)n->p.morph.n * n->p.morph.h * n->p.morph.w * n->p.morph.c * 4;
-    case TR_OP_MASK_CLEAN: return tr_mask_clean_ws_bytes(&n->p.mask_clean);
-    case TR_OP_GARMENT_TRI: return (int64_t)n->p.gtri.gx * n->p.gtri.gy;
-    case TR_OP_SHADE_COMPOSITE: return tr_shade_composite_ws_bytes(&n->p.comp);
-    default: return 0;
+        ref = (int64_t)n->p.morph.n * n->p.morph.h * n->p.morph.w * n->p.morph.c * 4;
+        break;
+    case TR_OP_MASK_CLEAN: ref = tr_mask_clean_ws_bytes(&n->p.mask_clean); break;
+    case TR_OP_GARMENT_TRI: ref = (int64_t)n->p.gtri.gx * n->p.gtri.gy; break;
+    case TR_OP_SHADE_COMPOSITE: ref = tr_shade_composite_ws_bytes(&n->p.comp); break;
+    default: ref = 0;
     }
+    return fast > ref ? fast : ref;
 }
 
 tryon_status tr_graph_plan(tr_graph *g) {
@@ -130,8 +134,10 @@ tryon_status tr_graph_plan(tr_graph *g) {
                                  "tensor '%s' is read but never written", tt->name), g->status;
     }
 
+    /* Fast CPU kernels: algorithm per node, packed weights, workspace sizes. */
+    tryon_status st = tr_fast_plan_make(g);
+    if (st != TRYON_OK) return (void)TR_GRAPH_FAIL(g, st, "%s", g->ctx->err), g->status;
     planner pl = {.ctx = g->ctx};
-    tryon_status st = TRYON_OK;
     for (int32_t t = 0; t < g->n_tensors; t++) {
         tr_tensor *tt = &g->tensors[t];
         if (tt->mem == TR_MEM_ARENA && pinned(tt))

@@ -8,10 +8,17 @@
  * uint8 and uint16 weights). Without node/npm or the data the comparisons
  * skip with a message.
  *
- * Error model. The net sets TR_CONV_ACCUM_ROUND_ONCE, which performs TF.js's
- * CPU arithmetic in the same tap order (so these bitwise checks are also that
- * mode's test), and sigmoid is computed in double as TF.js does: heads from
- * the same input tensor must be bitwise equal. Only our preprocessing differs
+ * Error model. With tryon_posenet_params.exact the net sets
+ * TR_CONV_ACCUM_ROUND_ONCE, which performs TF.js's CPU arithmetic in the same
+ * tap order (so these bitwise checks are also that mode's test), and sigmoid
+ * is computed in double as TF.js does: heads from the same input tensor must
+ * be bitwise equal. The default accumulation (float multiply-adds in the same
+ * order) differs from that per tap only where TF.js's double sum lands on a
+ * float tie (FMA kernels) or by one more rounding of the product (the
+ * portable and reference kernels): ulps, amplified by the net as below, so
+ * its heads are held to the same 1e-3 as the preprocessing differences
+ * (measured: 0, i.e. bitwise, with AVX2/AVX-512; 6.7e-5 with
+ * TRYON_CPU_ISA=portable). Only our preprocessing differs
  * from TF.js's by design (float resize and one multiply-add for x/127.5 - 1,
  * vs TF.js's doubles and a divide): at most ~6e-5 pixel units in the resize
  * and two float roundings in the scale, i.e. below 1e-6 after /127.5. Those
@@ -59,7 +66,10 @@ static tryon_model *load(tryon_ctx *ctx, const char *weights, const tryon_posene
 /* Runs a TENSOR-input model on dir/input.npy and checks every head against
  * dir/<head>.npy: conv heads bitwise; sigmoid scores within one float ulp of 1
  * (6e-8) in case the C library's exp and V8's differ in the last double bit. */
-static void heads_match_tfjs(const char *weights, const char *dir, int32_t threads) {
+#define TOL_HEADS_DEFAULT 1e-3 /* the default accumulation (header comment) */
+
+static void heads_match_tfjs(const char *weights, const char *dir, int32_t threads,
+                             int32_t exact) {
     tryon_ctx *ctx = tu_ctx(threads);
     char path[1200];
     snprintf(path, sizeof path, "%s/input.npy", dir);
@@ -69,6 +79,7 @@ static void heads_match_tfjs(const char *weights, const char *dir, int32_t threa
     p.input = TRYON_POSENET_INPUT_TENSOR;
     p.input_height = (int32_t)in.shape[1], p.input_width = (int32_t)in.shape[2];
     p.multi = 1;
+    p.exact = exact;
     tryon_weights *w;
     tryon_model *m = load(ctx, weights, &p, &w);
     ck_assert_int_eq(tryon_model_set_input(m, 0, in.data, (size_t)tryon_array_numel(&in) * 4), TRYON_OK);
@@ -81,10 +92,12 @@ static void heads_match_tfjs(const char *weights, const char *dir, int32_t threa
         snprintf(path, sizeof path, "%s/%s.npy", dir, head_names[i]);
         tu_npy_load(ctx, path, &ref);
         ck_assert_int_eq(tryon_array_numel(&ref), t.shape[0] * t.shape[1] * t.shape[2] * t.shape[3]);
-        tu_cmp c = i == 1 ? tu_compare(t.data, ref.data, tryon_array_numel(&ref), 6e-8, 0)
-                          : tu_compare_exact(t.data, ref.data, tryon_array_numel(&ref));
+        tu_cmp c = !exact   ? tu_compare(t.data, ref.data, tryon_array_numel(&ref),
+                                         TOL_HEADS_DEFAULT, 0)
+                   : i == 1 ? tu_compare(t.data, ref.data, tryon_array_numel(&ref), 6e-8, 0)
+                            : tu_compare_exact(t.data, ref.data, tryon_array_numel(&ref));
         char what[1400];
-        snprintf(what, sizeof what, "%s %s", dir, head_names[i]);
+        snprintf(what, sizeof what, "%s %s%s", dir, head_names[i], exact ? " (exact)" : "");
         TU_ASSERT_CMP(c, 4, t.shape, what);
         tryon_array_free(&ref);
     }
@@ -109,7 +122,8 @@ START_TEST(real_heads_match_tfjs_bitwise) {
         if (e->d_name[0] == '.') continue;
         char dir[1024];
         snprintf(dir, sizeof dir, "%s/%s", real, e->d_name);
-        heads_match_tfjs(weights, dir, 2);
+        heads_match_tfjs(weights, dir, 2, 1);
+        heads_match_tfjs(weights, dir, 1, 0);
         n++;
     }
     closedir(d);
@@ -127,7 +141,8 @@ START_TEST(even_input_heads_match_tfjs_bitwise) {
         return;
     }
     posenet_ref(dbuf, sizeof dbuf, "even");
-    heads_match_tfjs(weights, dbuf, 3);
+    heads_match_tfjs(weights, dbuf, 3, 1);
+    heads_match_tfjs(weights, dbuf, 2, 0);
 }
 END_TEST
 
@@ -148,7 +163,8 @@ START_TEST(synthetic_models_match_tfjs_bitwise) {
         snprintf(input, sizeof input, "%s/input.npy", dir);
         struct stat sb;
         if (stat(input, &sb) != 0) continue; /* converted, but TF.js did not run */
-        heads_match_tfjs(weights, dir, 1 + n % 3);
+        heads_match_tfjs(weights, dir, 1 + n % 3, 1);
+        heads_match_tfjs(weights, dir, 1 + (n + 1) % 3, 0);
         n++;
     }
     closedir(d);

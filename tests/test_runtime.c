@@ -372,7 +372,14 @@ START_TEST(plan_never_overlaps_live_tensors) {
 END_TEST
 
 START_TEST(run_matches_direct_kernel_calls) {
-    tryon_ctx *ctx = tu_ctx(3);
+    /* The reference kernels, which this compares with called one by one
+     * (the fast kernels' graph runs: tests/test_fast_runtime.c). */
+    tryon_ctx_params p = tryon_ctx_params_default();
+    p.n_threads = 3;
+    p.kernels = TRYON_KERNELS_REFERENCE;
+    tryon_ctx *ctx;
+    char why[256];
+    ck_assert_msg(tryon_ctx_init(&p, &ctx, why, sizeof why) == TRYON_OK, "%s", why);
     int32_t in, out;
     tr_graph *g = make_chain_graph(ctx, &in, &out);
     /* Expected result: the same ops called one by one on separate buffers. */

@@ -55,7 +55,9 @@ enum {
     "  --time              print per-stage timings to stderr\n"                          \
     "  --kernels own|vendor|reference\n"                                                 \
     "                      implementations: tryon's fastest (default), cuDNN/cuBLAS\n"  \
-    "                      baselines on CUDA, or the CPU reference kernels\n"           \
+    "                      baselines on CUDA, or the CPU reference kernels; the CPU\n"  \
+    "                      instruction set is the best available, or the environment's\n" \
+    "                      TRYON_CPU_ISA=avx512|avx2|portable\n"                        \
     "  --precision f32|f16|bf16\n"                                                       \
     "                      CUDA storage of activations and weights (default f32)\n"     \
     "  -h, --help          this help\n"

@@ -32,6 +32,10 @@ static void help(FILE *out) {
             "                       bones scoring below S in either mode\n"
             "      --nms-radius R   with --multi: parts of two poses closer than R pixels\n"
             "                       of the network input are the same (default 20)\n"
+            "      --exact          accumulate the convolutions exactly as TF.js's CPU\n"
+            "                       backend does (its heads bit for bit; about 6x slower\n"
+            "                       on the CPU); the default float multiply-adds agree with\n"
+            "                       it to float rounding\n"
             "      --json FILE      write the poses as JSON to FILE (default: stdout):\n"
             "                       {\"image\": {width, height}, \"input\": {width, height},\n"
             "                       \"output_stride\", \"mode\", \"poses\": [{\"score\",\n"
@@ -45,7 +49,7 @@ static void help(FILE *out) {
 }
 
 enum { OPT_MULTI = CLI_OPT_FIRST_CMD, OPT_MAX_POSES, OPT_MIN_SCORE, OPT_NMS, OPT_JSON,
-       OPT_OVERLAY, OPT_DUMP };
+       OPT_OVERLAY, OPT_DUMP, OPT_EXACT };
 
 typedef struct pose_opts {
     const char *weights, *input, *json, *overlay, *dump;
@@ -121,7 +125,8 @@ static int parse(int argc, char **argv, pose_opts *o, cli_common *common) {
         {"nms-radius", required_argument, NULL, OPT_NMS},
         {"json", required_argument, NULL, OPT_JSON},
         {"overlay", required_argument, NULL, OPT_OVERLAY},
-        {"dump", required_argument, NULL, OPT_DUMP}, CLI_COMMON_OPTIONS};
+        {"dump", required_argument, NULL, OPT_DUMP},
+        {"exact", no_argument, NULL, OPT_EXACT}, CLI_COMMON_OPTIONS};
     int opt;
     long v;
     double d;
@@ -152,6 +157,7 @@ static int parse(int argc, char **argv, pose_opts *o, cli_common *common) {
         case OPT_JSON: o->json = optarg; break;
         case OPT_OVERLAY: o->overlay = optarg; break;
         case OPT_DUMP: o->dump = optarg; break;
+        case OPT_EXACT: o->p.exact = 1; break;
         case 'h': help(stdout); return -1;
         default: return cli_usage("pose", "unknown option");
         }
