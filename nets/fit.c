@@ -94,10 +94,7 @@ static int32_t smooth_luminance(tr_graph *g, int32_t person, int32_t h, int32_t 
         lum = tr_upfirdn2d(g, lum, f, &o);
         o.down_x = o.down_y = 1;
     }
-    int32_t r, gauss = tr_fit_gaussian(g, "luminance.gauss", 2.0f, &r);
-    o.pad_x0 = o.pad_x1 = o.pad_y0 = o.pad_y1 = r;
-    tr_graph_name(g, "luminance.blur");
-    lum = tr_upfirdn2d(g, lum, gauss, &o);
+    lum = tr_fit_blur(g, lum, 2.0f, "luminance.blur");
     if (shrink) {
         tr_graph_name(g, "luminance.grow");
         lum = tr_resize_bilinear(g, lum, h, w, TR_RESIZE_HALF_PIXEL);
@@ -240,15 +237,7 @@ tryon_status tryon_fit_load(tryon_ctx *ctx, const tryon_weights *posenet,
     tr_graph_name(g, "texture");
     int32_t layer = tr_binary(g, TR_BINARY_MUL, tr_texture(g, tex, uv, TR_TEX_LINEAR, TR_TEX_CLAMP),
                               flag);
-    if (p->feather > 0) {
-        int32_t r, gauss = tr_fit_gaussian(g, "feather", p->feather, &r);
-        tr_upfirdn_opts o;
-        memset(&o, 0, sizeof o);
-        o.up_x = o.up_y = o.down_x = o.down_y = 1, o.gain = 1.0f;
-        o.pad_x0 = o.pad_x1 = o.pad_y0 = o.pad_y1 = r;
-        tr_graph_name(g, "feather");
-        layer = tr_upfirdn2d(g, layer, gauss, &o);
-    }
+    if (p->feather > 0) layer = tr_fit_blur(g, layer, p->feather, "feather");
 
     /* Shading and composite. */
     int32_t lum = smooth_luminance(g, person, H, W);

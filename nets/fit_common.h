@@ -26,9 +26,10 @@ int32_t tr_fit_grid_points(tr_graph *g, const char *name, int32_t tex_w, int32_t
                            int32_t gy, int mode);
 enum { TR_GRID_PIXELS = 0, TR_GRID_NORMALIZED, TR_GRID_UV };
 
-/* A normalized Gaussian (2r+1 taps, r = ceil(2 sigma)) as a 1-D constant, for
- * upfirdn2d's separable filters. */
-int32_t tr_fit_gaussian(tr_graph *g, const char *name, float sigma, int32_t *radius);
+/* x (N, H, W, C) blurred by a normalized Gaussian of 2r+1 taps, r = ceil(2
+ * sigma), zeros outside, same size: a row pass then a column pass (2-D
+ * upfirdn2d filters of shape (1, 2r+1) and (2r+1, 1)). */
+int32_t tr_fit_blur(tr_graph *g, int32_t x, float sigma, const char *name);
 
 /* clamp(x, lo, hi) with graph ops (the activation clamp is symmetric). */
 int32_t tr_fit_clamp(tr_graph *g, int32_t x, float lo, float hi);

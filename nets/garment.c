@@ -53,20 +53,24 @@ int32_t tr_fit_grid_points(tr_graph *g, const char *name, int32_t tex_w, int32_t
     return t;
 }
 
-int32_t tr_fit_gaussian(tr_graph *g, const char *name, float sigma, int32_t *radius) {
+int32_t tr_fit_blur(tr_graph *g, int32_t x, float sigma, const char *name) {
     int32_t r = (int32_t)ceil(2.0 * sigma);
     r = r < 1 ? 1 : r;
-    int64_t s[1] = {2 * r + 1};
-    void *data;
-    int32_t t = tr_graph_const_alloc(g, name, TRYON_DTYPE_F32, 1, s, &data);
-    if (t < 0) return t;
-    float *f = data;
-    double sum = 0, v[2 * 256 + 1];
     if (r > 256) return TR_GRAPH_FAIL(g, TRYON_ERR_INVALID_ARG, "blur sigma %g too large", sigma);
+    float taps[2 * 256 + 1];
+    double sum = 0, v[2 * 256 + 1];
     for (int32_t i = -r; i <= r; i++) sum += v[i + r] = exp(-0.5 * i * i / ((double)sigma * sigma));
-    for (int32_t i = 0; i < 2 * r + 1; i++) f[i] = (float)(v[i] / sum);
-    *radius = r;
-    return t;
+    for (int32_t i = 0; i < 2 * r + 1; i++) taps[i] = (float)(v[i] / sum);
+    int64_t rows[2] = {1, 2 * r + 1}, cols[2] = {2 * r + 1, 1};
+    tr_upfirdn_opts o;
+    memset(&o, 0, sizeof o);
+    o.up_x = o.up_y = o.down_x = o.down_y = 1, o.gain = 1.0f;
+    o.pad_x0 = o.pad_x1 = r;
+    tr_graph_name(g, "%s.rows", name);
+    x = tr_upfirdn2d(g, x, tr_graph_const(g, "gauss_row", TRYON_DTYPE_F32, 2, rows, taps), &o);
+    o.pad_x0 = o.pad_x1 = 0, o.pad_y0 = o.pad_y1 = r;
+    tr_graph_name(g, "%s.cols", name);
+    return tr_upfirdn2d(g, x, tr_graph_const(g, "gauss_col", TRYON_DTYPE_F32, 2, cols, taps), &o);
 }
 
 int32_t tr_fit_clamp(tr_graph *g, int32_t x, float lo, float hi) {

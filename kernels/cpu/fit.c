@@ -335,6 +335,13 @@ static void comp_pixels(void *arg, int64_t begin, int64_t end) {
             int64_t p = r * W + x;
             const float *L = j->layer + p * 4;
             double a = L[3], s = 1.0, lum = j->lum[p];
+            if (a == 0 && L[0] == 0 && L[1] == 0 && L[2] == 0) { /* no garment: the person */
+                for (int c = 0; c < 3; c++) {
+                    double v = j->person[p * 3 + c];
+                    j->y[p * 3 + c] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : floor(v + 0.5));
+                }
+                continue;
+            }
             if (m > 0 && lum > 0) {
                 s = pow(lum / m, d->strength);
                 s = s < d->lo ? d->lo : s > d->hi ? d->hi : s;
