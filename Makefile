@@ -112,7 +112,7 @@ $(CLI): $(CLI_OBJ) $(LIB_A)
 $(BENCH): $(BENCH_OBJ) $(LIB_A)
 	@echo "  LD   $@"; $(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/bench/%.o: CPPFLAGS += -Ibench
+$(BUILD)/bench/%.o: CPPFLAGS += -Ibench $(if $(filter 1,$(CUDA)),-I$(CUDA_HOME)/include)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -197,6 +197,9 @@ build/bench-weights/transformernet.safetensors:
 build/bench-weights/cyclegan-resnet9.safetensors:
 	@mkdir -p $(@D)
 	$(PYTHON) tools/convert.py cyclegan --synth resnet9 --seed 1 $@
+
+# PoseNet rows use the real weights (`make weights`: npm, or ../shared/data offline).
+bench: weights/posenet.safetensors
 
 # --- CUDA compile gate (no GPU needed) ---------------------------------------
 CUDA_CHECK_ARCHS := -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90a,code=sm_90a
