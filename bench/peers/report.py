@@ -126,11 +126,17 @@ def main():
             series.append((f"{name} ({'/'.join(map(str, thr))} thr)", vals))
     fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(cases)), 4.5))
     width = 0.8 / len(series)
+    # Each net's bars are centred on its tick, however many series have a value.
+    present = {c: [i for i, (_, v) in enumerate(series) if v.get(c)] for c in cases}
     for i, (label, vals) in enumerate(series):
-        xs = [k + i * width for k, c in enumerate(cases) if vals.get(c)]
-        ys = [vals[c] for c in cases if vals.get(c)]
+        xs, ys = [], []
+        for k, c in enumerate(cases):
+            if vals.get(c):
+                slot = present[c].index(i)
+                xs.append(k + (slot - (len(present[c]) - 1) / 2) * width)
+                ys.append(vals[c])
         ax.bar(xs, ys, width, label=label)
-    ax.set_xticks([k + 0.4 - width / 2 for k in range(len(cases))])
+    ax.set_xticks(range(len(cases)))
     ax.set_xticklabels(cases, rotation=20, ha="right", fontsize=8)
     ax.set_yscale("log")
     ax.set_ylabel("median latency, ms (log)")
