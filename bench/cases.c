@@ -1,10 +1,11 @@
-/* cases.c — the list of benchmark cases (one line per case). */
+/* cases.c — the list of benchmark cases (one line per case), in run order. */
 #include "bench.h"
 
 extern const bench_case bench_posenet_385, bench_posenet_385_exact;
 extern const bench_case bench_transformernet_256, bench_transformernet_512;
 extern const bench_case bench_cyclegan_r9_256, bench_cyclegan_r9_512;
 extern const bench_case bench_stylegan2_f256;
+extern const bench_case bench_fit_512;
 extern const bench_case bench_warp_cpvton, bench_warp_tps512, bench_raster_mesh;
 
 const bench_case *const bench_cases[] = {
@@ -15,6 +16,7 @@ const bench_case *const bench_cases[] = {
     &bench_cyclegan_r9_256,
     &bench_cyclegan_r9_512,
     &bench_stylegan2_f256,
+    &bench_fit_512,
     &bench_warp_cpvton,
     &bench_warp_tps512,
     &bench_raster_mesh,

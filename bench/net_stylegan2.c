@@ -4,10 +4,8 @@
  * random weights from `tools/convert.py stylegan2 --synth f256`, which
  * `make bench` writes to build/bench-weights/stylegan2-f256.safetensors. */
 #include <stdio.h>
-#include <unistd.h>
 
 #include "bench.h"
-#include "model.h" /* FLOP count of the planned graph (tr_op_table) */
 
 /* The mapped file must outlive every model built on it: opened once per
  * process (the harness frees models, not weights). */
@@ -26,22 +24,19 @@ static tryon_status setup_f256(tryon_ctx *ctx, const bench_opts *o, tryon_model 
     if (st == TRYON_OK)
         st = tryon_stylegan2_build(ctx, f256_weights, o->batch, TRYON_STYLEGAN2_INPUT_Z, model);
     if (st != TRYON_OK) return st;
-    /* z of generate.py --seeds=0,1,...: one seed per image. */
+    /* z of generate.py --seeds=0,1,...: one seed per image. NULL data on CUDA:
+     * the harness copies the reference model's inputs. */
     tryon_tensor t;
-    float *zf = bench_input_host(*model, 0, &t);
+    tryon_model_input(*model, 0, &t);
     double z[4096];
-    for (int32_t b = 0; zf && b < o->batch && gi.z_dim <= 4096; b++) {
+    for (int32_t b = 0; t.data && b < o->batch && gi.z_dim <= 4096; b++) {
         tryon_stylegan2_seed_z((uint32_t)b, gi.z_dim, z);
-        for (int32_t i = 0; i < gi.z_dim; i++) zf[(int64_t)b * gi.z_dim + i] = (float)z[i];
+        for (int32_t i = 0; i < gi.z_dim; i++)
+            ((float *)t.data)[(int64_t)b * gi.z_dim + i] = (float)z[i];
     }
-    TR_TRY(bench_input_commit(*model, 0, &t, zf));
-    const tr_graph *g = (*model)->g;
-    for (int32_t i = 0; i < g->n_nodes; i++)
-        if (tr_op_table[g->nodes[i].op].flops)
-            info->flops += tr_op_table[g->nodes[i].op].flops(g, &g->nodes[i]);
     snprintf(info->detail, sizeof info->detail, "z->img %dx%d %s, %d ws, synth weights",
              gi.resolution, gi.resolution, gi.architecture, gi.num_ws);
     return TRYON_OK;
 }
 
-const bench_case bench_stylegan2_f256 = {"stylegan2-f256", "stylegan2", setup_f256};
+const bench_case bench_stylegan2_f256 = {"stylegan2-f256", "stylegan2", setup_f256, NULL};
