@@ -169,6 +169,11 @@ static int read_input(tryon_ctx *ctx, const job *j, const tryon_cyclegan_info *i
     tryon_array a;
     tryon_status st = tryon_npy_read(ctx, j->input, &a);
     if (st != TRYON_OK) return cli_fail(ctx, st);
+    int bad = cli_check_finite(j->input, &a);
+    if (bad) {
+        tryon_array_free(&a);
+        return bad;
+    }
     int64_t s4[4] = {1, 0, 0, 0};
     if (a.ndim == 4)
         memcpy(s4, a.shape, sizeof s4);
@@ -338,7 +343,7 @@ static int run(int argc, char **argv) {
     cli_common_init(&common);
     job j = {0};
     int opt;
-    optind = 1;
+    optind = 0; /* a full getopt reset (cli.h, cli_main) */
     while ((opt = getopt_long(argc, argv, "w:i:o:h", opts, NULL)) != -1) {
         int r = cli_common_option(&common, opt, optarg);
         if (r < 0) return CLI_EXIT_USAGE;
