@@ -153,7 +153,7 @@ $(POSENET_REF): tests/ref/posenet_ref.sh tests/ref/tfjs_posenet.js tests/ref/pac
 	@sh tests/ref/posenet_ref.sh $(REF_DIR)/posenet $(PYTHON) $(DATA_DIR)
 .PHONY: posenet-ref-force
 
-test: test-cpu test-cli test-gpu
+test: test-cpu test-cli test-gpu test-fuzz-replay
 
 # The net suites run the CLI (build/tryon) as well as the library.
 test-cpu: $(TEST_BINS) $(REF_DIR)/.stamp $(POSENET_REF) $(CLI)
@@ -166,9 +166,81 @@ test-gpu: $(GPU_TEST_BINS)
 	  TRYON_REF_DIR=$(REF_DIR) CK_FORK=no timeout 600 $$t || fail=1; done; \
 	  test $$fail = 0 || { echo "FAILED: GPU test suites" >&2; exit 1; }
 
-test-cli: $(CLI)
-	@TRYON=$(CLI) BUILD=$(BUILD) sh tests/cli_errors.sh
+test-cli: $(CLI) $(FUZZ_FILES)/.stamp
+	@TRYON=$(CLI) BUILD=$(BUILD) FILES=$(FUZZ_FILES)/cli sh tests/cli_errors.sh
 	@TRYON=$(CLI) BUILD=$(BUILD) PYTHON=$(PYTHON) sh tests/cli_pose.sh
+
+# --- fuzzing (tests/fuzz/README.md) --------------------------------------------
+# `make fuzz FUZZ_SECONDS=N` builds each target with clang's libFuzzer (plus
+# ASan and UBSan) in build/fuzz and runs it N seconds at nice 19, one at a
+# time; new inputs go to build/fuzz/corpus/TARGET, crashes to
+# build/fuzz/artifacts/TARGET. `make test` replays tests/fuzz/regress/TARGET
+# and the seeds through the same targets built with cc (tests/fuzz/replay.c).
+FUZZ_TARGETS := safetensors png npy cli
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_FLAGS   ?=
+FUZZ_DIR     := build/fuzz
+FUZZ_FILES   := build/fuzz-files
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS  := -std=c11 -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter -pthread $(FUZZ_SAN)
+FUZZ_CPPFLAGS := -Iinclude -Iruntime -Ikernels -Inets -Itools -DTR_WITH_CUDA=0 -D_GNU_SOURCE \
+                 $(PNG_CFLAGS) -MMD -MP
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
+FUZZ_CLI_OBJ := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(filter-out tools/main.c,$(CLI_SRC)))
+CLI_LIB_OBJ  := $(filter-out $(BUILD)/tools/main.o,$(CLI_OBJ))
+REPLAY_BINS  := $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz/replay_%)
+.PHONY: fuzz fuzz-build test-fuzz-replay fuzz-files
+
+$(FUZZ_FILES)/.stamp: tests/fuzz/make_files.sh $(wildcard tools/convert*.py) \
+                      $(wildcard tests/corpus/*/*)
+	@echo "  GEN  $(FUZZ_FILES)"; sh tests/fuzz/make_files.sh $(FUZZ_FILES) $(PYTHON)
+	@touch $@
+fuzz-files: $(FUZZ_FILES)/.stamp
+
+$(FUZZ_DIR)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  FUZZCC $<"; $(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+$(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/obj/tests/fuzz/fuzz_%.o $(FUZZ_LIB_OBJ)
+	@echo "  LD   $@"; $(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(PNG_LIBS) -lm
+$(FUZZ_DIR)/fuzz_cli: $(FUZZ_CLI_OBJ)
+fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
+
+# Absolute paths: the cli target works in a sandbox folder (tests/fuzz/fuzz_cli.c).
+fuzz: fuzz-build $(FUZZ_FILES)/.stamp
+	@fail=0; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_DIR)/corpus/$$t $(FUZZ_DIR)/artifacts/$$t; \
+	  dict=; test -f tests/fuzz/$$t.dict && dict=-dict=$(abspath tests/fuzz)/$$t.dict; \
+	  echo "  FUZZ $$t for $(FUZZ_SECONDS) s"; \
+	  TRYON_FUZZ_FILES=$(abspath $(FUZZ_FILES))/cli nice -n 19 $(FUZZ_DIR)/fuzz_$$t \
+	    -max_total_time=$(FUZZ_SECONDS) -timeout=20 -rss_limit_mb=2048 -malloc_limit_mb=256 -max_len=65536 \
+	    -close_fd_mask=3 -print_final_stats=1 $$dict $(FUZZ_FLAGS) \
+	    -artifact_prefix=$(abspath $(FUZZ_DIR)/artifacts)/$$t/ \
+	    $(abspath $(FUZZ_DIR)/corpus)/$$t $(abspath $(FUZZ_FILES)/seeds)/$$t \
+	    >$(FUZZ_DIR)/$$t.log 2>&1 || { fail=1; echo "FAILED: fuzz $$t (see $(FUZZ_DIR)/$$t.log)" >&2; }; \
+	  grep -E '^stat::(number_of_executed_units|peak_rss_mb)|cov: ' $(FUZZ_DIR)/$$t.log | tail -3; \
+	done; test $$fail = 0
+
+# The replay: every target over its regression files and seeds, output kept
+# in a log that is shown on failure.
+$(BUILD)/tests/fuzz/%.o: CPPFLAGS += -Itools
+$(BUILD)/tests/fuzz/replay_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay.o $(LIB_A)
+	@echo "  LD   $@"; $(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIB_A) $(LDLIBS)
+$(BUILD)/tests/fuzz/replay_cli: $(CLI_LIB_OBJ)
+REPLAY_INPUTS_safetensors = $(wildcard tests/corpus/*/*.safetensors) $(FUZZ_FILES)/cli
+REPLAY_INPUTS_png = $(wildcard tests/corpus/*/*.png)
+REPLAY_INPUTS_npy = $(wildcard tests/corpus/*/*.npy)
+REPLAY_INPUTS_cli = $(FUZZ_FILES)/seeds/cli
+test-fuzz-replay: $(REPLAY_BINS) $(FUZZ_FILES)/.stamp
+	@fail=0; for t in $(FUZZ_TARGETS); do \
+	  case $$t in \
+	  safetensors) in="$(REPLAY_INPUTS_safetensors)";; png) in="$(REPLAY_INPUTS_png)";; \
+	  npy) in="$(REPLAY_INPUTS_npy)";; cli) in="$(REPLAY_INPUTS_cli)";; esac; \
+	  test -d tests/fuzz/regress/$$t && in="tests/fuzz/regress/$$t $$in"; \
+	  TRYON_FUZZ_FILES=$(FUZZ_FILES)/cli $(BUILD)/tests/fuzz/replay_$$t $$in \
+	    >$(BUILD)/tests/fuzz/replay_$$t.log 2>&1 && tail -n 1 $(BUILD)/tests/fuzz/replay_$$t.log || \
+	    { fail=1; tail -n 40 $(BUILD)/tests/fuzz/replay_$$t.log; echo "FAILED: fuzz replay $$t" >&2; }; \
+	done; test $$fail = 0
 
 # --- weights (git-ignored; never committed) -------------------------------------
 weights: weights/posenet.safetensors
@@ -243,5 +315,6 @@ help:
 	@echo "make install PREFIX=/usr/local"
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(TEST_UTIL_OBJ:.o=.d) \
-         $(BUILD)/tests/harness_gpu.d \
+         $(BUILD)/tests/harness_gpu.d $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz/fuzz_%.d) $(BUILD)/tests/fuzz/replay.d \
+         $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_CLI_OBJ:.o=.d) $(FUZZ_TARGETS:%=$(FUZZ_DIR)/obj/tests/fuzz/fuzz_%.d) \
          $(TEST_BINS:=.d) $(GPU_TEST_BINS:=.d)
