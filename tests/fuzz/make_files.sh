@@ -6,6 +6,9 @@
 #                   tiny weights of every family (tools/convert.py --synth,
 #                   NumPy only), .npy inputs shaped for each subcommand, and a
 #                   few files of tests/corpus
+#   OUTDIR/nets/    somewhat larger synthetic weights (more channels, more
+#                   rows) for the determinism and concurrency tests
+#                   (tests/test_threads.c)
 #   OUTDIR/seeds/{safetensors,png,npy,cli}/   seed corpora for `make fuzz`
 # Deterministic (fixed seeds), so that a regression input replays the same way.
 set -eu
@@ -46,6 +49,15 @@ for f in png_huge_dims.png png_truncated_idat.png npy_f8.npy st_nan_f32.safetens
     cp "$here/../corpus/bad/$f" "$c/"
 done
 
+n=$tmp/nets
+mkdir -p "$n"
+conv cyclegan --synth resnet6 --ngf 8 --seed 4 "$n/cyclegan.safetensors"
+conv cyclegan --synth transformernet --ngf 8 --seed 5 "$n/transformernet.safetensors"
+conv stylegan2 --synth f256,res=32,channel_base=512,channel_max=32,mapping_layers=2,z_dim=32,w_dim=32,seed=6 \
+    "$n/stylegan2.safetensors"
+conv posenet-tfjs --synth-tfjs "$tmp/pn50" --multiplier 0.5 --output-stride 16 --seed 7
+conv posenet-tfjs "$tmp/pn50/model.json" "$n/posenet.safetensors"
+
 # Seeds. CLI seeds are NUL-separated argument lists (tests/fuzz/fuzz_cli.c).
 s=$tmp/seeds
 mkdir -p "$s/safetensors" "$s/png" "$s/npy" "$s/cli"
@@ -73,6 +85,6 @@ pose -w pn.safetensors -i p.npy --multi --max-poses 3 --min-score 0.1 --dump d
 pose -w cg.safetensors -i png_1x1_gray.png
 help translate
 EOF
-rm -rf "$out/cli" "$out/seeds"
+rm -rf "$out/cli" "$out/seeds" "$out/nets"
 mkdir -p "$out"
-mv "$c" "$s" "$out/"
+mv "$c" "$s" "$n" "$out/"
