@@ -242,6 +242,14 @@ test-fuzz-replay: $(REPLAY_BINS) $(FUZZ_FILES)/.stamp
 	    { fail=1; tail -n 40 $(BUILD)/tests/fuzz/replay_$$t.log; echo "FAILED: fuzz replay $$t" >&2; }; \
 	done; test $$fail = 0
 
+# --- valgrind memcheck ------------------------------------------------------------
+# Every CLI subcommand (successful and failing runs) and test_oom under
+# valgrind: zero errors, nothing definitely/indirectly/possibly lost.
+.PHONY: memcheck
+memcheck: $(CLI) $(BUILD)/tests/test_oom $(FUZZ_FILES)/.stamp
+	@TRYON=$(CLI) FILES=$(FUZZ_FILES) OOM=$(BUILD)/tests/test_oom LOGS=$(BUILD)/memcheck \
+	  sh tests/memcheck.sh
+
 # --- weights (git-ignored; never committed) -------------------------------------
 weights: weights/posenet.safetensors
 weights/posenet.safetensors: tools/fetch_posenet.sh tools/convert_posenet.py
@@ -311,6 +319,9 @@ help:
 	@echo "make test SAN=address,undefined   the same under sanitizers"
 	@echo "make CUDA=0 test  CPU-only build and tests"
 	@echo "make cuda-check   compile every .cu for sm_80 and sm_90a, warnings as errors"
+	@echo "make test SAN=thread              the same under ThreadSanitizer"
+	@echo "make fuzz FUZZ_SECONDS=N          libFuzzer on each target for N s (needs clang)"
+	@echo "make memcheck     valgrind on every CLI subcommand and the out-of-memory suite"
 	@echo "make weights      fetch and convert weights/posenet.safetensors"
 	@echo "make install PREFIX=/usr/local"
 
