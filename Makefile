@@ -161,9 +161,9 @@ test-cpu: $(TEST_BINS) $(REF_DIR)/.stamp $(POSENET_REF) $(CLI) $(FUZZ_FILES)/.st
 	  TRYON_REF_DIR=$(REF_DIR) TRYON_TORCH=$(TORCH) TRYON_TEST_FILES=$(FUZZ_FILES) CK_FORK=yes $$t || fail=1; done; \
 	  test $$fail = 0 || { echo "FAILED: CPU test suites" >&2; exit 1; }
 
-test-gpu: $(GPU_TEST_BINS)
+test-gpu: $(GPU_TEST_BINS) $(FUZZ_FILES)/.stamp
 	@fail=0; for t in $(GPU_TEST_BINS); do \
-	  TRYON_REF_DIR=$(REF_DIR) CK_FORK=no timeout 600 $$t || fail=1; done; \
+	  TRYON_REF_DIR=$(REF_DIR) TRYON_TEST_FILES=$(FUZZ_FILES) CK_FORK=no timeout 600 $$t || fail=1; done; \
 	  test $$fail = 0 || { echo "FAILED: GPU test suites" >&2; exit 1; }
 
 test-cli: $(CLI) $(FUZZ_FILES)/.stamp

@@ -22,135 +22,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tu_nets.h"
 #include "util.h"
 
-enum { NET_POSENET, NET_CYCLEGAN, NET_STYLEGAN2 };
-
-typedef struct net_case {
-    const char *file; /* under $TRYON_TEST_FILES */
-    int kind;
-} net_case;
-
 /* Larger nets (more channels and rows than the fuzz files) for determinism. */
-static const net_case DET_CASES[] = {
-    {"nets/posenet.safetensors", NET_POSENET},
-    {"nets/cyclegan.safetensors", NET_CYCLEGAN},
-    {"nets/transformernet.safetensors", NET_CYCLEGAN},
-    {"nets/stylegan2.safetensors", NET_STYLEGAN2},
+static const tu_net_case DET_CASES[] = {
+    {"nets/posenet.safetensors", TU_NET_POSENET},
+    {"nets/cyclegan.safetensors", TU_NET_CYCLEGAN},
+    {"nets/transformernet.safetensors", TU_NET_CYCLEGAN},
+    {"nets/stylegan2.safetensors", TU_NET_STYLEGAN2},
 };
 #define N_DET (int)(sizeof DET_CASES / sizeof DET_CASES[0])
 
 /* Tiny nets for the concurrency test (ThreadSanitizer makes runs slow). */
-static const net_case CONC_CASES[] = {
-    {"cli/pn.safetensors", NET_POSENET},
-    {"cli/cg.safetensors", NET_CYCLEGAN},
-    {"cli/tn.safetensors", NET_CYCLEGAN},
-    {"cli/sgc.safetensors", NET_STYLEGAN2},
+static const tu_net_case CONC_CASES[] = {
+    {"cli/pn.safetensors", TU_NET_POSENET},
+    {"cli/cg.safetensors", TU_NET_CYCLEGAN},
+    {"cli/tn.safetensors", TU_NET_CYCLEGAN},
+    {"cli/sgc.safetensors", TU_NET_STYLEGAN2},
 };
 #define N_CONC (int)(sizeof CONC_CASES / sizeof CONC_CASES[0])
-
-static const char *case_path(const net_case *c, char *buf, size_t size) {
-    const char *dir = getenv("TRYON_TEST_FILES");
-    if (!dir || !*dir) return NULL;
-    snprintf(buf, size, "%s/%s", dir, c->file);
-    FILE *f = fopen(buf, "rb");
-    if (!f) return NULL;
-    fclose(f);
-    return buf;
-}
-
-/* Builds the case's model; returns the status (no Check asserts: this also
- * runs on worker threads). */
-static tryon_status build(tryon_ctx *ctx, const tryon_weights *w, int kind, tryon_model **m) {
-    tryon_status st;
-    switch (kind) {
-    case NET_POSENET: {
-        tryon_posenet_params p = tryon_posenet_params_default();
-        p.input = TRYON_POSENET_INPUT_IMAGE;
-        p.image_width = 97, p.image_height = 81; /* padded to the net's aspect, resized */
-        p.input_width = p.input_height = 129;
-        p.multi = 1, p.max_poses = 5, p.score_threshold = 0.0f;
-        return tryon_posenet_load(ctx, w, &p, m);
-    }
-    case NET_CYCLEGAN: {
-        tryon_cyclegan_params p = tryon_cyclegan_params_default();
-        p.batch = 2, p.height = 22, p.width = 29;
-        return tryon_cyclegan_load(ctx, w, &p, m);
-    }
-    case NET_STYLEGAN2:
-        st = tryon_stylegan2_build(ctx, w, 2, TRYON_STYLEGAN2_INPUT_Z, m);
-        if (st == TRYON_OK) st = tryon_stylegan2_set_noise(*m, TRYON_STYLEGAN2_NOISE_RANDOM, 9);
-        if (st == TRYON_OK) st = tryon_stylegan2_set_truncation(*m, 0.7f, -1);
-        return st;
-    }
-    return TRYON_ERR_INVALID_ARG;
-}
-
-/* Fills every input from a fixed seed: F32 uniform in [-1, 1) (a one-hot
- * label is not needed for determinism), U8 random bytes. StyleGAN2's "psi"
- * and "noise" controls keep the values set through the API. */
-static tryon_status fill_inputs(tryon_model *m, uint64_t seed) {
-    tu_rng r;
-    tu_rng_seed(&r, seed);
-    for (int32_t i = 0; i < tryon_model_n_inputs(m); i++) {
-        tryon_tensor t;
-        tryon_status st = tryon_model_input(m, i, &t);
-        if (st != TRYON_OK) return st;
-        if (!strcmp(t.name, "psi") || !strcmp(t.name, "noise")) continue;
-        int64_t n = 1;
-        for (int32_t d = 0; d < t.ndim; d++) n *= t.shape[d];
-        if (t.dtype == TRYON_DTYPE_F32) {
-            float *x = malloc((size_t)n * sizeof *x);
-            if (!x) return TRYON_ERR_NOMEM;
-            tu_fill_uniform(x, n, &r, -1.0f, 1.0f);
-            st = tryon_model_set_input(m, i, x, (size_t)n * sizeof *x);
-            free(x);
-        } else if (t.dtype == TRYON_DTYPE_U8) {
-            uint8_t *x = malloc((size_t)n);
-            if (!x) return TRYON_ERR_NOMEM;
-            for (int64_t k = 0; k < n; k++) x[k] = (uint8_t)tu_rng_u64(&r);
-            st = tryon_model_set_input(m, i, x, (size_t)n);
-            free(x);
-        }
-        if (st != TRYON_OK) return st;
-    }
-    return TRYON_OK;
-}
-
-/* All outputs, concatenated (malloc'd; *bytes set). */
-static uint8_t *snapshot(tryon_model *m, size_t *bytes) {
-    size_t total = 0;
-    for (int32_t i = 0; i < tryon_model_n_outputs(m); i++) {
-        tryon_tensor t;
-        if (tryon_model_output(m, i, &t) != TRYON_OK) return NULL;
-        int64_t n = 1;
-        for (int32_t d = 0; d < t.ndim; d++) n *= t.shape[d];
-        total += (size_t)n * tryon_dtype_size(t.dtype);
-    }
-    uint8_t *buf = malloc(total ? total : 1), *p = buf;
-    if (!buf) return NULL;
-    for (int32_t i = 0; i < tryon_model_n_outputs(m); i++) {
-        tryon_tensor t;
-        tryon_model_output(m, i, &t);
-        int64_t n = 1;
-        for (int32_t d = 0; d < t.ndim; d++) n *= t.shape[d];
-        size_t b = (size_t)n * tryon_dtype_size(t.dtype);
-        if (tryon_model_get_output(m, i, p, b) != TRYON_OK) {
-            free(buf);
-            return NULL;
-        }
-        p += b;
-    }
-    *bytes = total;
-    return buf;
-}
-
-/* First differing byte or -1. */
-static long first_diff(const uint8_t *a, const uint8_t *b, size_t n) {
-    for (size_t i = 0; i < n; i++)
-        if (a[i] != b[i]) return (long)i;
-    return -1;
-}
 
 static tryon_ctx *ctx_with(int32_t threads, tryon_kernels kernels) {
     tryon_ctx_params p = tryon_ctx_params_default();
@@ -165,9 +56,9 @@ static tryon_ctx *ctx_with(int32_t threads, tryon_kernels kernels) {
 /* ---- determinism ------------------------------------------------------------ */
 
 START_TEST(outputs_are_bitwise_equal_across_runs_and_thread_counts) {
-    const net_case *c = &DET_CASES[_i];
+    const tu_net_case *c = &DET_CASES[_i];
     char path[1024];
-    if (!case_path(c, path, sizeof path)) {
+    if (!tu_net_path(c, path, sizeof path)) {
         tu_skip("threads", "no synthetic weights ($TRYON_TEST_FILES, make fuzz-files)");
         return;
     }
@@ -182,20 +73,20 @@ START_TEST(outputs_are_bitwise_equal_across_runs_and_thread_counts) {
             ck_assert_msg(tryon_weights_open(ctx, path, &w) == TRYON_OK, "%s",
                           tryon_ctx_last_error(ctx));
             tryon_model *m;
-            ck_assert_msg(build(ctx, w, c->kind, &m) == TRYON_OK, "%s: %s", c->file,
+            ck_assert_msg(tu_net_build(ctx, w, c->kind, &m) == TRYON_OK, "%s: %s", c->file,
                           tryon_ctx_last_error(ctx));
             uint8_t *out[2];
             size_t bytes[2];
             for (int run = 0; run < 2; run++) {
                 /* The inputs are set again: a run must not depend on the last one. */
-                ck_assert_int_eq(fill_inputs(m, 1234), TRYON_OK);
+                ck_assert_int_eq(tu_net_fill(m, 1234), TRYON_OK);
                 ck_assert_msg(tryon_model_run(m) == TRYON_OK, "%s", tryon_ctx_last_error(ctx));
-                out[run] = snapshot(m, &bytes[run]);
+                out[run] = tu_net_snapshot(m, &bytes[run]);
                 ck_assert_ptr_nonnull(out[run]);
             }
-            ck_assert_msg(first_diff(out[0], out[1], bytes[0]) < 0,
+            ck_assert_msg(tu_first_diff(out[0], out[1], bytes[0]) < 0,
                           "%s, kernels %d, %d threads: a second run differs at byte %ld", c->file,
-                          (int)sel[k], threads, first_diff(out[0], out[1], bytes[0]));
+                          (int)sel[k], threads, tu_first_diff(out[0], out[1], bytes[0]));
             if (!ref) {
                 ref = out[0], ref_bytes = bytes[0];
                 /* A check that cannot fail on all-zero outputs is no check. */
@@ -205,7 +96,7 @@ START_TEST(outputs_are_bitwise_equal_across_runs_and_thread_counts) {
                               c->file);
             } else {
                 ck_assert_int_eq(bytes[0], ref_bytes);
-                long d = first_diff(ref, out[0], ref_bytes);
+                long d = tu_first_diff(ref, out[0], ref_bytes);
                 ck_assert_msg(d < 0, "%s, kernels %d: %d threads differ from 1 thread at byte %ld",
                               c->file, (int)sel[k], threads, d);
                 free(out[0]);
@@ -244,14 +135,14 @@ static void *worker_main(void *arg) {
     wk->st = tryon_ctx_init(&p, &ctx, wk->err, sizeof wk->err);
     if (wk->st != TRYON_OK) return NULL;
     tryon_model *m = NULL;
-    wk->st = build(ctx, wk->w, wk->kind, &m);
+    wk->st = tu_net_build(ctx, wk->w, wk->kind, &m);
     for (int run = 0; wk->st == TRYON_OK && run < RUNS_PER_WORKER; run++) {
-        wk->st = fill_inputs(m, 99);
+        wk->st = tu_net_fill(m, 99);
         if (wk->st == TRYON_OK) wk->st = tryon_model_run(m);
         size_t bytes = 0;
-        uint8_t *out = wk->st == TRYON_OK ? snapshot(m, &bytes) : NULL;
+        uint8_t *out = wk->st == TRYON_OK ? tu_net_snapshot(m, &bytes) : NULL;
         if (wk->st == TRYON_OK && !out) wk->st = TRYON_ERR_NOMEM;
-        if (out && (bytes != wk->ref_bytes || first_diff(out, wk->ref, bytes) >= 0))
+        if (out && (bytes != wk->ref_bytes || tu_first_diff(out, wk->ref, bytes) >= 0))
             wk->mismatches++;
         free(out);
     }
@@ -268,7 +159,7 @@ START_TEST(threads_share_weights_and_match_one_thread) {
     size_t ref_bytes[N_CONC];
     tryon_ctx *ctx = tu_ctx(1);
     for (int i = 0; i < N_CONC; i++) {
-        if (!case_path(&CONC_CASES[i], path, sizeof path)) {
+        if (!tu_net_path(&CONC_CASES[i], path, sizeof path)) {
             tu_skip("threads", "no synthetic weights ($TRYON_TEST_FILES, make fuzz-files)");
             for (int k = 0; k < i; k++) tryon_weights_close(w[k]), free(ref[k]);
             tryon_ctx_free(ctx);
@@ -277,11 +168,11 @@ START_TEST(threads_share_weights_and_match_one_thread) {
         ck_assert_msg(tryon_weights_open(ctx, path, &w[i]) == TRYON_OK, "%s",
                       tryon_ctx_last_error(ctx));
         tryon_model *m;
-        ck_assert_msg(build(ctx, w[i], CONC_CASES[i].kind, &m) == TRYON_OK, "%s",
+        ck_assert_msg(tu_net_build(ctx, w[i], CONC_CASES[i].kind, &m) == TRYON_OK, "%s",
                       tryon_ctx_last_error(ctx));
-        ck_assert_int_eq(fill_inputs(m, 99), TRYON_OK);
+        ck_assert_int_eq(tu_net_fill(m, 99), TRYON_OK);
         ck_assert_int_eq(tryon_model_run(m), TRYON_OK);
-        ref[i] = snapshot(m, &ref_bytes[i]);
+        ref[i] = tu_net_snapshot(m, &ref_bytes[i]);
         ck_assert_ptr_nonnull(ref[i]);
         tryon_model_free(m);
     }
