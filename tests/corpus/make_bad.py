@@ -630,6 +630,11 @@ run(5, "dtype '<f8' is not supported",
     "translate", "-w", "@files/cg.safetensors", "-i", "@bad/npy_f8.npy", "-o", "@tmp/o.npy")
 run(4, "not a .npy file",
     "generate", "-w", "@files/sg.safetensors", "--w", "@bad/npy_text.npy", "-o", "@tmp/o.png")
+run(4, "neither a PNG nor a .npy file",
+    "translate", "-w", "@files/cg.safetensors", "-i", "@good/single.safetensors", "-o", "@tmp/o.png")
+run(6, "--size 9000x9000 exceeds the image limit of 67108864 pixels",
+    "translate", "-w", "@files/cg.safetensors", "-i", "@files/x.npy", "-o", "@tmp/o.png",
+    "--size", "9000x9000")
 run(3, "cannot create",
     "translate", "-w", "@files/tn.safetensors", "-i", "@files/x.npy", "-o", "@tmp/no/dir/o.npy")
 
