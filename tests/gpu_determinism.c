@@ -108,8 +108,9 @@ START_TEST(cuda_outputs_are_bitwise_reproducible) {
                               "%s, precision %d: two contexts differ at byte %ld (OWN kernels)",
                               c->file, (int)PRECISIONS[pi], d);
             else if (d >= 0)
-                fprintf(stderr, "gpu_determinism: %s, precision %d, VENDOR: contexts differ "
-                                "at byte %ld (reported, not asserted)\n",
+                fprintf(stderr,
+                        "gpu_determinism: %s, precision %d, VENDOR: contexts differ "
+                        "at byte %ld (reported, not asserted)\n",
                         c->file, (int)PRECISIONS[pi], d);
             gpu_run_free(&a), gpu_run_free(&b);
         }

@@ -46,9 +46,9 @@ typedef struct oom_case {
 } oom_case;
 
 static const oom_case CASES[] = {
-    {"cli/pn.safetensors", LOAD_WEIGHTS},     {"cli/sg.safetensors", LOAD_WEIGHTS},
-    {"cli/cg.safetensors", LOAD_WEIGHTS},     {"cli/pn.safetensors", LOAD_POSENET},
-    {"cli/cg.safetensors", LOAD_CYCLEGAN},    {"cli/tn.safetensors", LOAD_CYCLEGAN},
+    {"cli/pn.safetensors", LOAD_WEIGHTS},      {"cli/sg.safetensors", LOAD_WEIGHTS},
+    {"cli/cg.safetensors", LOAD_WEIGHTS},      {"cli/pn.safetensors", LOAD_POSENET},
+    {"cli/cg.safetensors", LOAD_CYCLEGAN},     {"cli/tn.safetensors", LOAD_CYCLEGAN},
     {"cli/sgc.safetensors", LOAD_STYLEGAN2_Z}, {"cli/sg.safetensors", LOAD_STYLEGAN2_W},
 };
 #define N_CASES (int)(sizeof CASES / sizeof CASES[0])
@@ -97,8 +97,10 @@ START_TEST(load_fails_cleanly_at_every_allocation) {
     int64_t nth;
     for (nth = 1; nth < 100000; nth++) {
         w2 = (tryon_weights *)1, m = (tryon_model *)1; /* must come back NULL on failure */
-        if (c->kind == LOAD_WEIGHTS) m = NULL;
-        else w2 = NULL;
+        if (c->kind == LOAD_WEIGHTS)
+            m = NULL;
+        else
+            w2 = NULL;
         tr_ctx_set_fail_alloc(ctx, nth);
         tryon_status st = attempt(ctx, path, c->kind, w, &w2, &m);
         int64_t left = ctx->fail_alloc_at;

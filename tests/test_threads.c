@@ -92,8 +92,7 @@ START_TEST(outputs_are_bitwise_equal_across_runs_and_thread_counts) {
                 /* A check that cannot fail on all-zero outputs is no check. */
                 long nonzero = 0;
                 for (size_t i = 0; i < ref_bytes; i++) nonzero += ref[i] != 0;
-                ck_assert_msg(nonzero > (long)(ref_bytes / 4), "%s: outputs mostly zero",
-                              c->file);
+                ck_assert_msg(nonzero > (long)(ref_bytes / 4), "%s: outputs mostly zero", c->file);
             } else {
                 ck_assert_int_eq(bytes[0], ref_bytes);
                 long d = tu_first_diff(ref, out[0], ref_bytes);
@@ -116,10 +115,10 @@ END_TEST
 enum { N_WORKERS = 6, RUNS_PER_WORKER = 3 };
 
 typedef struct worker {
-    const tryon_weights *w;    /* shared, read-only */
+    const tryon_weights *w; /* shared, read-only */
     int kind;
-    int32_t threads;           /* of the worker's own context */
-    const uint8_t *ref;        /* single-thread outputs */
+    int32_t threads;    /* of the worker's own context */
+    const uint8_t *ref; /* single-thread outputs */
     size_t ref_bytes;
     /* results, read after join */
     tryon_status st;

@@ -17,7 +17,6 @@
 
 enum { TU_NET_POSENET, TU_NET_CYCLEGAN, TU_NET_STYLEGAN2 };
 
-
 typedef struct tu_net_case {
     const char *file; /* under $TRYON_TEST_FILES */
     int kind;

@@ -138,13 +138,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         memcpy(words[n], data + i, len);
         words[n][len] = 0;
         /* A NUL inside the word cannot happen (it separates words). */
-        if (strchr(words[n], '/') || !strcmp(words[n], "..") || !strcmp(words[n], "--"))
-            return 0;
+        if (strchr(words[n], '/') || !strcmp(words[n], "..") || !strcmp(words[n], "--")) return 0;
         argv[argc++] = words[n++];
         i += len + 1;
     }
     if (n > 0 && words[n - 1][0] == '-') return 0;
-    static char *limits[] = {"--threads", "1", "--max-image-pixels", "4096",
+    static char *limits[] = {"--threads",          "1",      "--max-image-pixels", "4096",
                              "--max-tensor-bytes", "2097152"};
     for (size_t k = 0; k < sizeof limits / sizeof limits[0]; k++) argv[argc++] = limits[k];
     argv[argc] = NULL;

@@ -57,8 +57,7 @@ static void check_image(const tryon_image *img, int32_t want) {
     FUZZ_REQUIRE((int64_t)img->width * img->height <= ((int64_t)1 << 20), "%dx%d past the limit",
                  img->width, img->height);
     FUZZ_REQUIRE(img->channels >= 1 && img->channels <= 4, "%d channels", img->channels);
-    FUZZ_REQUIRE(want == 0 || img->channels == want, "%d channels, %d wanted", img->channels,
-                 want);
+    FUZZ_REQUIRE(want == 0 || img->channels == want, "%d channels, %d wanted", img->channels, want);
     size_t n = (size_t)img->width * img->height * img->channels;
     unsigned sum = 0;
     for (size_t i = 0; i < n; i++) sum += img->data[i];
@@ -102,8 +101,8 @@ static void read_one(const uint8_t *data, size_t size) {
     FUZZ_REQUIRE(st == TRYON_OK, "re-read failed: %s", tryon_ctx_last_error(ctx));
     FUZZ_REQUIRE(back.width == img.width && back.height == img.height &&
                      back.channels == img.channels,
-                 "round trip changed %dx%dx%d into %dx%dx%d", img.width, img.height,
-                 img.channels, back.width, back.height, back.channels);
+                 "round trip changed %dx%dx%d into %dx%dx%d", img.width, img.height, img.channels,
+                 back.width, back.height, back.channels);
     FUZZ_REQUIRE(!memcmp(back.data, img.data, (size_t)img.width * img.height * img.channels),
                  "round trip changed the pixels");
     tryon_image_free(&back);

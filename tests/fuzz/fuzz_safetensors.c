@@ -51,8 +51,7 @@ static void check_views(const tryon_weights *w, const uint8_t *data, size_t size
                          "'%s': data differs from the file bytes", t.name);
         }
         tryon_tensor by_name;
-        FUZZ_REQUIRE(tryon_weights_find(w, t.name, &by_name) == TRYON_OK &&
-                         by_name.data == t.data,
+        FUZZ_REQUIRE(tryon_weights_find(w, t.name, &by_name) == TRYON_OK && by_name.data == t.data,
                      "find('%s') disagrees with tensor_at", t.name);
     }
     FUZZ_REQUIRE(covered == region_size, "%llu of %llu data bytes covered",
