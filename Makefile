@@ -131,6 +131,9 @@ $(BUILD)/tests/gpu_%: $(BUILD)/tests/gpu_%.o $(TEST_UTIL_OBJ) $(BUILD)/tests/har
 # --- tests -------------------------------------------------------------------
 # PyTorch reference fixtures are generated at test time, never committed.
 REF_DIR := $(BUILD)/ref
+# Tiny synthetic weights and inputs (tests/fuzz/make_files.sh, NumPy only): the
+# CLI fuzz sandbox, seeds, and the nets of test_threads, test_oom, test-cli.
+FUZZ_FILES := build/fuzz-files
 REF_SCRIPTS := $(wildcard tests/ref/*.py)
 $(REF_DIR)/.stamp: $(REF_SCRIPTS) $(wildcard tools/convert*.py tools/safetensors.py)
 	@mkdir -p $(REF_DIR)
@@ -181,7 +184,6 @@ FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 FUZZ_FLAGS   ?=
 FUZZ_DIR     := build/fuzz
-FUZZ_FILES   := build/fuzz-files
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS  := -std=c11 -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter -pthread $(FUZZ_SAN)
 FUZZ_CPPFLAGS := -Iinclude -Iruntime -Ikernels -Inets -Itools -DTR_WITH_CUDA=0 -D_GNU_SOURCE \
