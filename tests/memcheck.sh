@@ -75,9 +75,22 @@ vg generate-z "$TRYON" generate -w "$F"/sgc.safetensors --z "$F"/z.npy --class 1
 vg generate-w "$TRYON" generate -w "$F"/sg.safetensors --w "$F"/w.npy --noise none -o "$TMP"/h.png
 vg generate-nan "$TRYON" generate -w "$F"/sg.safetensors --z "$B"/npy_nan_latent.npy -o "$TMP"/g.png
 vg generate-bad-weights "$TRYON" generate -w "$B"/st_nan_f32.safetensors --seed 1 -o "$TMP"/g.png
-# fit (the lead's command) joins when it exists.
-if "$TRYON" help 2>/dev/null | grep -q "^  fit "; then
-    vg fit-help "$TRYON" fit --help
+# fit: a drawn top on a person-sized image with the tiny PoseNet (which finds
+# random keypoints: dressed or left undressed, both paths count), a garment
+# photo without a garment, a restyled garment, a generated person.
+if "$TRYON" fit --help >/dev/null 2>&1; then
+    vg fit "$TRYON" fit -p "$F"/person.png -g "$F"/top.png -o "$TMP"/f.png \
+        --pose-weights "$F"/pn.safetensors --json "$TMP"/f.json --panel "$TMP"/fp.png --threads 2
+    vg fit-no-garment "$TRYON" fit -p "$F"/person.png -g "$G"/png_interlaced.png \
+        -o "$TMP"/f.png --pose-weights "$F"/pn.safetensors
+    vg fit-style "$TRYON" fit -p "$F"/person.png -g "$F"/top.png -o "$TMP"/f.png \
+        --pose-weights "$F"/pn.safetensors --style "$F"/tn.safetensors
+    vg fit-model "$TRYON" fit --model-weights "$F"/sg.safetensors --model-seed 2 \
+        -g "$F"/top.png -o "$TMP"/f.png --pose-weights "$F"/pn.safetensors
+    vg fit-bad-weights "$TRYON" fit -p "$F"/person.png -g "$F"/top.png -o "$TMP"/f.png \
+        --pose-weights "$B"/family_cyclegan.safetensors
+else
+    echo "memcheck.sh: no 'tryon fit' in this build: fit not checked"
 fi
 vg usage "$TRYON" translate --size 3
 vg help "$TRYON" --help

@@ -39,6 +39,29 @@ np.save(f"{d}/z.npy", r.standard_normal((2, 4)).astype("<f4"))       # generate 
 np.save(f"{d}/w.npy", r.standard_normal((1, 4, 4)).astype("<f4"))    # generate --w
 np.save(f"{d}/x.npy", r.uniform(-1, 1, (1, 3, 9, 7)).astype("<f4"))  # translate (NCHW)
 np.save(f"{d}/p.npy", r.uniform(-1, 1, (1, 3, 33, 33)).astype("<f4"))  # pose (NCHW)
+
+
+def png(path, img):  # 8-bit RGB, no filter: the standard library suffices
+    import struct
+    import zlib
+    h, w, _ = img.shape
+    raw = b"".join(b"\0" + img[y].tobytes() for y in range(h))
+
+    def chunk(t, data):
+        return (struct.pack(">I", len(data)) + t + data
+                + struct.pack(">I", zlib.crc32(t + data) & 0xffffffff))
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+                + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+# tryon fit: a drawn top on a plain background (as tests/cli_fit.sh) and a person-sized image.
+top = np.full((110, 100, 3), 245, np.uint8)
+for y0, y1, x0, x1 in ((20, 30, 10, 90), (30, 100, 30, 70), (30, 80, 10, 24), (30, 80, 76, 90)):
+    top[y0:y1, x0:x1] = (30, 30, 200)
+png(f"{d}/top.png", top)
+person = r.integers(60, 200, (120, 100, 3)).astype(np.uint8)
+png(f"{d}/person.png", person)
 EOF
 for f in png_interlaced.png png_palette_trns.png png_gray16.png png_1x1_gray.png npy_v1.npy \
          npy_zero_size.npy single.safetensors; do
