@@ -158,10 +158,13 @@ $(POSENET_REF): tests/ref/posenet_ref.sh tests/ref/tfjs_posenet.js tests/ref/pac
 
 test: test-cpu test-cli test-gpu test-fuzz-replay
 
-# The net suites run the CLI (build/tryon) as well as the library.
+# The net suites run the CLI (build/tryon) as well as the library. Sanitizer
+# builds run several times slower: Check's timeouts stretch to match.
+CK_TIMEOUT_MULTIPLIER ?= $(if $(SAN),8,1)
 test-cpu: $(TEST_BINS) $(REF_DIR)/.stamp $(POSENET_REF) $(CLI) $(FUZZ_FILES)/.stamp
 	@fail=0; for t in $(TEST_BINS); do \
-	  TRYON_REF_DIR=$(REF_DIR) TRYON_TORCH=$(TORCH) TRYON_TEST_FILES=$(FUZZ_FILES) CK_FORK=yes $$t || fail=1; done; \
+	  TRYON_REF_DIR=$(REF_DIR) TRYON_TORCH=$(TORCH) TRYON_TEST_FILES=$(FUZZ_FILES) CK_FORK=yes \
+	  CK_TIMEOUT_MULTIPLIER=$(CK_TIMEOUT_MULTIPLIER) $$t || fail=1; done; \
 	  test $$fail = 0 || { echo "FAILED: CPU test suites" >&2; exit 1; }
 
 test-gpu: $(GPU_TEST_BINS) $(FUZZ_FILES)/.stamp
