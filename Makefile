@@ -188,6 +188,9 @@ $(BUILD)/tests/emu_%: $(BUILD)/tests/emu_%.cu.o $(TEST_UTIL_OBJ) $(LIB_A)
 # --- tests -------------------------------------------------------------------
 # PyTorch reference fixtures are generated at test time, never committed.
 REF_DIR := $(BUILD)/ref
+# Tiny synthetic weights and inputs (tests/fuzz/make_files.sh, NumPy only): the
+# CLI fuzz sandbox, seeds, and the nets of test_threads, test_oom, test-cli.
+FUZZ_FILES := build/fuzz-files
 REF_SCRIPTS := $(wildcard tests/ref/*.py)
 $(REF_DIR)/.stamp: $(REF_SCRIPTS) $(wildcard tools/convert*.py tools/safetensors.py)
 	@mkdir -p $(REF_DIR)
@@ -210,17 +213,23 @@ $(POSENET_REF): tests/ref/posenet_ref.sh tests/ref/tfjs_posenet.js tests/ref/pac
 	@sh tests/ref/posenet_ref.sh $(REF_DIR)/posenet $(PYTHON) $(DATA_DIR)
 .PHONY: posenet-ref-force
 
-test: test-cpu test-cli test-gpu
+test: test-cpu test-cli test-gpu test-fuzz-replay
 
-# The net suites run the CLI (build/tryon) as well as the library.
-test-cpu: $(TEST_BINS) $(EMU_TEST_BINS) $(REF_DIR)/.stamp $(POSENET_REF) $(CLI)
+# The net suites run the CLI (build/tryon) as well as the library. Sanitizer
+# builds run several times slower: Check's timeouts stretch to match, and
+# under ThreadSanitizer the few hour-long cases (real 512x512 nets) print SKIP.
+CK_TIMEOUT_MULTIPLIER ?= $(if $(SAN),8,1)
+TRYON_TEST_SKIP_SLOW ?= $(if $(findstring thread,$(SAN)),1,)
+test-cpu: $(TEST_BINS) $(EMU_TEST_BINS) $(REF_DIR)/.stamp $(POSENET_REF) $(CLI) $(FUZZ_FILES)/.stamp
 	@fail=0; for t in $(TEST_BINS) $(EMU_TEST_BINS); do \
-	  TRYON_REF_DIR=$(REF_DIR) TRYON_TORCH=$(TORCH) CK_FORK=yes $$t || fail=1; done; \
+	  TRYON_REF_DIR=$(REF_DIR) TRYON_TORCH=$(TORCH) TRYON_TEST_FILES=$(FUZZ_FILES) CK_FORK=yes \
+	  CK_TIMEOUT_MULTIPLIER=$(CK_TIMEOUT_MULTIPLIER) TRYON_TEST_SKIP_SLOW=$(TRYON_TEST_SKIP_SLOW) \
+	  $$t || fail=1; done; \
 	  test $$fail = 0 || { echo "FAILED: CPU test suites" >&2; exit 1; }
 
-test-gpu: $(GPU_TEST_BINS)
+test-gpu: $(GPU_TEST_BINS) $(FUZZ_FILES)/.stamp
 	@fail=0; for t in $(GPU_TEST_BINS); do \
-	  TRYON_REF_DIR=$(REF_DIR) CK_FORK=no timeout 600 $$t || fail=1; done; \
+	  TRYON_REF_DIR=$(REF_DIR) TRYON_TEST_FILES=$(FUZZ_FILES) CK_FORK=no timeout 600 $$t || fail=1; done; \
 	  test $$fail = 0 || { echo "FAILED: GPU test suites" >&2; exit 1; }
 
 # The GPU suites under compute-sanitizer: memcheck (out-of-bounds and
@@ -236,8 +245,8 @@ test-gpu-sanitize: $(GPU_TEST_BINS)
 	    --tool $$tool --error-exitcode 99 $$( [ $$tool = memcheck ] && echo --leak-check full ) $$t || fail=1; \
 	  done; done; test $$fail = 0 || { echo "FAILED: compute-sanitizer" >&2; exit 1; }
 
-test-cli: $(CLI)
-	@TRYON=$(CLI) BUILD=$(BUILD) sh tests/cli_errors.sh
+test-cli: $(CLI) $(FUZZ_FILES)/.stamp
+	@TRYON=$(CLI) BUILD=$(BUILD) FILES=$(FUZZ_FILES)/cli sh tests/cli_errors.sh
 	@TRYON=$(CLI) BUILD=$(BUILD) PYTHON=$(PYTHON) sh tests/cli_pose.sh
 	@TRYON=$(CLI) BUILD=$(BUILD) PYTHON=$(PYTHON) DATA=$(DATA_DIR) sh tests/cli_fit.sh
 
@@ -247,6 +256,85 @@ demo:
 	@sh tools/demo.sh $(PYTHON) $(DATA_DIR) $(DEMO_OUT)
 print-cli:
 	@echo $(CLI)
+
+# --- fuzzing (tests/fuzz/README.md) --------------------------------------------
+# `make fuzz FUZZ_SECONDS=N` builds each target with clang's libFuzzer (plus
+# ASan and UBSan) in build/fuzz and runs it N seconds at nice 19, one at a
+# time; new inputs go to build/fuzz/corpus/TARGET, crashes to
+# build/fuzz/artifacts/TARGET. `make test` replays tests/fuzz/regress/TARGET
+# and the seeds through the same targets built with cc (tests/fuzz/replay.c).
+FUZZ_TARGETS := safetensors png npy cli
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_FLAGS   ?=
+FUZZ_DIR     := build/fuzz
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS  := -std=c11 -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter -pthread $(FUZZ_SAN)
+FUZZ_CPPFLAGS := -Iinclude -Iruntime -Ikernels -Inets -Itools -DTR_WITH_CUDA=0 -D_GNU_SOURCE \
+                 $(PNG_CFLAGS) -MMD -MP
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
+FUZZ_CLI_OBJ := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(filter-out tools/main.c,$(CLI_SRC)))
+CLI_LIB_OBJ  := $(filter-out $(BUILD)/tools/main.o,$(CLI_OBJ))
+REPLAY_BINS  := $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz/replay_%)
+.PHONY: fuzz fuzz-build test-fuzz-replay fuzz-files
+
+$(FUZZ_FILES)/.stamp: tests/fuzz/make_files.sh $(wildcard tools/convert*.py) \
+                      $(wildcard tests/corpus/*/*)
+	@echo "  GEN  $(FUZZ_FILES)"; sh tests/fuzz/make_files.sh $(FUZZ_FILES) $(PYTHON)
+	@touch $@
+fuzz-files: $(FUZZ_FILES)/.stamp
+
+$(FUZZ_DIR)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  FUZZCC $<"; $(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+$(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/obj/tests/fuzz/fuzz_%.o $(FUZZ_LIB_OBJ)
+	@echo "  LD   $@"; $(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(PNG_LIBS) -lm
+$(FUZZ_DIR)/fuzz_cli: $(FUZZ_CLI_OBJ)
+fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
+
+# Absolute paths: the cli target works in a sandbox folder (tests/fuzz/fuzz_cli.c).
+fuzz: fuzz-build $(FUZZ_FILES)/.stamp
+	@fail=0; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_DIR)/corpus/$$t $(FUZZ_DIR)/artifacts/$$t; \
+	  dict=; test -f tests/fuzz/$$t.dict && dict=-dict=$(abspath tests/fuzz)/$$t.dict; \
+	  echo "  FUZZ $$t for $(FUZZ_SECONDS) s"; \
+	  TRYON_FUZZ_FILES=$(abspath $(FUZZ_FILES))/cli nice -n 19 $(FUZZ_DIR)/fuzz_$$t \
+	    -max_total_time=$(FUZZ_SECONDS) -timeout=20 -rss_limit_mb=2048 -malloc_limit_mb=256 -max_len=65536 \
+	    -close_fd_mask=3 -print_final_stats=1 $$dict $(FUZZ_FLAGS) \
+	    -artifact_prefix=$(abspath $(FUZZ_DIR)/artifacts)/$$t/ \
+	    $(abspath $(FUZZ_DIR)/corpus)/$$t $(abspath $(FUZZ_FILES)/seeds)/$$t \
+	    >$(FUZZ_DIR)/$$t.log 2>&1 || { fail=1; echo "FAILED: fuzz $$t (see $(FUZZ_DIR)/$$t.log)" >&2; }; \
+	  grep -E '^stat::(number_of_executed_units|peak_rss_mb)|cov: ' $(FUZZ_DIR)/$$t.log | tail -3; \
+	done; test $$fail = 0
+
+# The replay: every target over its regression files and seeds, output kept
+# in a log that is shown on failure.
+$(BUILD)/tests/fuzz/%.o: CPPFLAGS += -Itools
+$(BUILD)/tests/fuzz/replay_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay.o $(LIB_A)
+	@echo "  LD   $@"; $(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIB_A) $(LDLIBS)
+$(BUILD)/tests/fuzz/replay_cli: $(CLI_LIB_OBJ)
+REPLAY_INPUTS_safetensors = $(wildcard tests/corpus/*/*.safetensors) $(FUZZ_FILES)/cli
+REPLAY_INPUTS_png = $(wildcard tests/corpus/*/*.png)
+REPLAY_INPUTS_npy = $(wildcard tests/corpus/*/*.npy)
+REPLAY_INPUTS_cli = $(FUZZ_FILES)/seeds/cli
+test-fuzz-replay: $(REPLAY_BINS) $(FUZZ_FILES)/.stamp
+	@fail=0; for t in $(FUZZ_TARGETS); do \
+	  case $$t in \
+	  safetensors) in="$(REPLAY_INPUTS_safetensors)";; png) in="$(REPLAY_INPUTS_png)";; \
+	  npy) in="$(REPLAY_INPUTS_npy)";; cli) in="$(REPLAY_INPUTS_cli)";; esac; \
+	  test -d tests/fuzz/regress/$$t && in="tests/fuzz/regress/$$t $$in"; \
+	  TRYON_FUZZ_FILES=$(FUZZ_FILES)/cli $(BUILD)/tests/fuzz/replay_$$t $$in \
+	    >$(BUILD)/tests/fuzz/replay_$$t.log 2>&1 && tail -n 1 $(BUILD)/tests/fuzz/replay_$$t.log || \
+	    { fail=1; tail -n 40 $(BUILD)/tests/fuzz/replay_$$t.log; echo "FAILED: fuzz replay $$t" >&2; }; \
+	done; test $$fail = 0
+
+# --- valgrind memcheck ------------------------------------------------------------
+# Every CLI subcommand (successful and failing runs) and test_oom under
+# valgrind: zero errors, nothing definitely/indirectly/possibly lost.
+.PHONY: memcheck
+memcheck: $(CLI) $(BUILD)/tests/test_oom $(FUZZ_FILES)/.stamp
+	@TRYON=$(CLI) FILES=$(FUZZ_FILES) OOM=$(BUILD)/tests/test_oom LOGS=$(BUILD)/memcheck \
+	  sh tests/memcheck.sh
 
 # --- weights (git-ignored; never committed) -------------------------------------
 weights: weights/posenet.safetensors
@@ -340,6 +428,9 @@ help:
 	@echo "make CUDA=0 test  CPU-only build and tests"
 	@echo "make cuda-check   compile every .cu for sm_80 and sm_90a, warnings as errors"
 	@echo "make demo         install packages, build, fetch weights, run tryon fit (outputs in demo-out/)"
+	@echo "make test SAN=thread              the same under ThreadSanitizer"
+	@echo "make fuzz FUZZ_SECONDS=N          libFuzzer on each target for N s (needs clang)"
+	@echo "make memcheck     valgrind on every CLI subcommand and the out-of-memory suite"
 	@echo "make weights      fetch and convert weights/posenet.safetensors"
 	@echo "make bench        tryon-bench: net and op rows, verified then timed (BENCH_ARGS=...)"
 	@echo "make bench-peers  the nets in tryon, PyTorch and TF.js; ratios and build/bench-peers/latency.png"
@@ -347,5 +438,6 @@ help:
 	@echo "make test-gpu-sanitize   the GPU suites under compute-sanitizer (memcheck, racecheck)"
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(TEST_UTIL_OBJ:.o=.d) \
-         $(BUILD)/tests/harness_gpu.d $(EMU_TEST_BINS:=.cu.d) \
+         $(BUILD)/tests/harness_gpu.d $(EMU_TEST_BINS:=.cu.d) $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz/fuzz_%.d) $(BUILD)/tests/fuzz/replay.d \
+         $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_CLI_OBJ:.o=.d) $(FUZZ_TARGETS:%=$(FUZZ_DIR)/obj/tests/fuzz/fuzz_%.d) \
          $(TEST_BINS:=.d) $(GPU_TEST_BINS:=.d)

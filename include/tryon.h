@@ -65,8 +65,10 @@ typedef enum tryon_device {
 typedef struct tryon_ctx_params {
     tryon_device device;
     int32_t n_threads;            /* CPU worker threads; <= 0: one per online core */
-    int64_t max_image_pixels;     /* PNG reader limit (width*height); default 1<<26 */
-    int64_t max_tensor_bytes;     /* any single tensor or file read; default 1<<32 */
+    int64_t max_image_pixels;     /* width*height of a PNG read (checked from its header)
+                                     or of tryon_image_alloc; default 1<<26 */
+    int64_t max_tensor_bytes;     /* bytes of one weight tensor, .npy array or model graph
+                                     tensor (activation, workspace); default 1<<32 */
     int32_t profile;              /* 1: time every graph node (tryon_model_profile) */
     int32_t cuda_sync_after_launch; /* 1: synchronize after each kernel (debug) */
     int32_t cuda_precision;       /* storage of activations and weights on CUDA:

@@ -156,7 +156,11 @@ static tryon_status parse_table(tryon_ctx *ctx, const tryon_weights *w, const ch
     const char *text = tryon_weights_metadata(w, full);
     if (!text) return TR_FAIL(ctx, TRYON_ERR_FORMAT, "weights: __metadata__ lacks %s", full);
     tr_json_doc *d;
-    TR_TRY(tr_json_parse(ctx, text, strlen(text), &d));
+    if (tr_json_parse(ctx, text, strlen(text), &d) != TRYON_OK) {
+        char why[256];
+        snprintf(why, sizeof why, "%s", tryon_ctx_last_error(ctx));
+        return TR_FAIL(ctx, ctx->last_status, "weights: metadata %s: %s", full, why);
+    }
     tryon_status st = TRYON_OK;
     const tr_json *root = &d->nodes[0];
     if (root->type != TR_JSON_ARRAY || root->n_children < 1 || root->n_children > cap) {

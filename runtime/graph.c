@@ -74,10 +74,14 @@ static int32_t add_tensor(tr_graph *g, const char *name, tryon_dtype dtype, int3
             return TR_GRAPH_FAIL(g, TRYON_ERR_INVALID_ARG, "%s: invalid dimension %lld",
                                  name && *name ? name : "tensor", (long long)shape[i]);
     }
-    if (bytes > g->ctx->params.max_tensor_bytes)
-        return TR_GRAPH_FAIL(g, TRYON_ERR_LIMIT, "%s: %lld bytes exceed the tensor limit %lld",
-                             name && *name ? name : "tensor", (long long)bytes,
+    if (bytes > g->ctx->params.max_tensor_bytes) {
+        /* An unnamed activation is named after the node being built, if any. */
+        char sh[96];
+        return TR_GRAPH_FAIL(g, TRYON_ERR_LIMIT, "%s %s: %lld bytes exceed the tensor limit %lld",
+                             name && *name ? name : g->next_name[0] ? g->next_name : "activation",
+                             tr_shape_str(ndim, shape, sh, sizeof sh), (long long)bytes,
                              (long long)g->ctx->params.max_tensor_bytes);
+    }
     if (g->n_tensors == g->cap_tensors) {
         int32_t cap = g->cap_tensors ? g->cap_tensors * 2 : 64;
         tr_tensor *t = tr_mem_realloc(g->ctx, g->tensors, (size_t)cap * sizeof *t);

@@ -9,8 +9,8 @@
  * error, and the data length must match the shape exactly. */
 #include <errno.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "file.h"
 #include "internal.h"
 
 #define NPY_MAX_HEADER 65536
@@ -173,17 +173,13 @@ syntax:
 
 tryon_status tryon_npy_read(tryon_ctx *ctx, const char *path, tryon_array *out) {
     memset(out, 0, sizeof *out);
-    FILE *f = fopen(path, "rb");
-    if (!f) return TR_FAIL(ctx, TRYON_ERR_IO, "%s: cannot open (%s)", path, strerror(errno));
+    FILE *f;
+    int64_t file_size;
+    TR_TRY(tr_fopen_regular(ctx, path, &f, &file_size));
     tryon_status st = TRYON_OK;
     char *hdr = NULL;
     unsigned char pre[12];
     size_t hlen, pre_len;
-    struct stat sb;
-    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        st = TR_FAIL(ctx, TRYON_ERR_IO, "%s: not a regular file", path);
-        goto done;
-    }
     if (fread(pre, 1, 8, f) != 8 || memcmp(pre, "\x93NUMPY", 6)) {
         st = TR_FAIL(ctx, TRYON_ERR_FORMAT, "%s: not a .npy file (bad magic)", path);
         goto done;
@@ -225,7 +221,7 @@ tryon_status tryon_npy_read(tryon_ctx *ctx, const char *path, tryon_array *out) 
             st = TR_FAIL(ctx, TRYON_ERR_FORMAT, "%s: shape overflows 64 bits", path);
             goto done;
         }
-    int64_t have = (int64_t)sb.st_size - (int64_t)(pre_len + hlen);
+    int64_t have = file_size - (int64_t)(pre_len + hlen);
     if (have != need) {
         st = TR_FAIL(ctx, TRYON_ERR_FORMAT, "%s: shape needs %lld data bytes, file has %lld", path,
                      (long long)need, (long long)have);

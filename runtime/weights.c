@@ -10,13 +10,12 @@
  * non-empty tensor to be aligned to its element size inside the mapping and every
  * float to be finite. */
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "half.h"
 #include "json.h"
 #include "weights.h"
@@ -271,14 +270,10 @@ done:
 tryon_status tryon_weights_open(tryon_ctx *ctx, const char *path, tryon_weights **out) {
     *out = NULL;
     loader ld = {.ctx = ctx, .path = path}, *l = &ld;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return TR_FAIL(ctx, TRYON_ERR_IO, "%s: cannot open (%s)", path, strerror(errno));
-    struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        close(fd);
-        return TR_FAIL(ctx, TRYON_ERR_IO, "%s: not a regular file", path);
-    }
-    uint64_t size = (uint64_t)sb.st_size;
+    int fd;
+    int64_t file_size;
+    TR_TRY(tr_open_regular(ctx, path, &fd, &file_size));
+    uint64_t size = (uint64_t)file_size;
     if (size < 8) {
         close(fd);
         return LFAIL(TRYON_ERR_FORMAT, "%llu bytes is too small for a safetensors header", (unsigned long long)size);
@@ -290,11 +285,12 @@ tryon_status tryon_weights_open(tryon_ctx *ctx, const char *path, tryon_weights 
     }
     l->w = w;
     w->map = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
+    int map_errno = errno;
     close(fd);
     if (w->map == MAP_FAILED) {
         w->map = NULL;
         tryon_weights_close(w);
-        return TR_FAIL(ctx, TRYON_ERR_IO, "%s: cannot map (%s)", path, strerror(errno));
+        return TR_FAIL(ctx, TRYON_ERR_IO, "%s: cannot map (%s)", path, strerror(map_errno));
     }
     w->map_size = (size_t)size;
     const uint8_t *b = w->map;

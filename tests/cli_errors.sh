@@ -9,7 +9,15 @@
 #                       stdout and exactly one stderr line that starts with
 #                       "tryon: error:" and contains SUBSTRING.
 #   tests/corpus/good/  small valid files: exit 0, SUBSTRING on stdout, stderr empty.
-#   usage errors (exit 2), a missing file (3), --help / --version (0).
+#   tests/corpus/COMMANDS  subcommand runs on corpus files (weights of another
+#                       family, non-finite latents, bad inputs with valid weights):
+#                       `EXIT|SUBSTRING|ARGS`, checked like bad/; words @bad/F,
+#                       @good/F, @files/F, @tmp/F name corpus files, files of
+#                       $FILES (build/fuzz-files/cli: tiny valid weights and inputs,
+#                       tests/fuzz/make_files.sh) and scratch files. Lines that
+#                       need $FILES are skipped, and counted, without it.
+#   usage errors (exit 2), a missing file (3), a FIFO and a device (3, and no
+#   hang), --help / --version (0).
 #
 # The corpus is written once by tests/corpus/make_bad.py and committed.
 set -u
@@ -107,6 +115,47 @@ check_corpus "$HERE/corpus/bad"
 [ "$corpus_n" -ge 40 ] || fail "tests/corpus/bad holds only $corpus_n files (at least 40 wanted)"
 check_corpus "$HERE/corpus/good"
 
+# check_commands FILE: every EXIT|SUBSTRING|ARGS line of FILE.
+check_commands() {
+    table=$1
+    n=0
+    skipped=0
+    while IFS='|' read -r code msg args; do
+        case $code in '' | '#'*) continue ;; esac
+        case " $args" in
+        *" @files/"*)
+            if [ -z "${FILES:-}" ] || [ ! -d "$FILES" ]; then
+                skipped=$((skipped + 1))
+                continue
+            fi
+            ;;
+        esac
+        set -f
+        set --
+        for w in $args; do
+            case $w in
+            @bad/*) w=$HERE/corpus/bad/${w#@bad/} ;;
+            @good/*) w=$HERE/corpus/good/${w#@good/} ;;
+            @files/*) w=$FILES/${w#@files/} ;;
+            @tmp/*) w=$TMP/${w#@tmp/} ;;
+            esac
+            set -- "$@" "$w"
+        done
+        set +f
+        n=$((n + 1))
+        run "$@"
+        check_no_signal "$args" || continue
+        if [ "$rc" -ne "$code" ]; then
+            fail "tryon $args: exit $rc, expected $code; stderr: $(head -c 300 "$ERR")"
+            continue
+        fi
+        [ -s "$OUT" ] && fail "tryon $args: failing run wrote to stdout: $(head -c 300 "$OUT")"
+        check_one_error "tryon $args" "$msg"
+    done <"$table"
+    echo "  $table: $n runs${skipped:+, $skipped skipped without \$FILES}"
+}
+check_commands "$HERE/corpus/COMMANDS"
+
 # usage_error WHAT ARGS...: exit 2, not a signal, something on stderr, nothing on stdout.
 usage_error() {
     what=$1
@@ -149,6 +198,25 @@ for ext in safetensors png npy; do
     check_no_signal "directory .$ext" && {
         [ "$rc" -eq 3 ] || fail "directory .$ext: exit $rc, expected 3"
         check_one_error "directory .$ext" "not a regular file"
+    }
+done
+
+# A FIFO (no writer) and a character device: refused as not regular files,
+# without blocking in open() or read(). timeout turns a hang into a failure.
+mkfifo "$TMP/fifo.safetensors" "$TMP/fifo.png" "$TMP/fifo.npy"
+for f in "$TMP/fifo.safetensors" "$TMP/fifo.png" "$TMP/fifo.npy" /dev/zero; do
+    "$TRYON" info "$f" >"$OUT" 2>"$ERR" </dev/null &
+    pid=$!
+    ( sleep 20 && kill "$pid" ) 2>/dev/null &
+    watchdog=$!
+    wait "$pid"
+    rc=$?
+    kill "$watchdog" 2>/dev/null
+    wait "$watchdog" 2>/dev/null
+    checks=$((checks + 1))
+    check_no_signal "info $f (hung?)" && {
+        [ "$rc" -eq 3 ] || fail "info $f: exit $rc, expected 3"
+        check_one_error "info $f" "not a regular file"
     }
 done
 

@@ -2,10 +2,14 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 void cli_common_init(cli_common *c) {
     memset(c, 0, sizeof *c);
@@ -58,6 +62,20 @@ int cli_common_option(cli_common *c, int opt, const char *arg) {
             return -1;
         }
         return 1;
+    case CLI_OPT_MAX_PIXELS:
+    case CLI_OPT_MAX_TENSOR_BYTES: {
+        char *end;
+        errno = 0;
+        long long n = strtoll(arg, &end, 10);
+        if (errno || end == arg || *end || n < 1) {
+            fprintf(stderr, "tryon: --%s must be a positive integer, not '%s'\n",
+                    opt == CLI_OPT_MAX_PIXELS ? "max-image-pixels" : "max-tensor-bytes", arg);
+            return -1;
+        }
+        if (opt == CLI_OPT_MAX_PIXELS) c->params.max_image_pixels = n;
+        else c->params.max_tensor_bytes = n;
+        return 1;
+    }
     case CLI_OPT_PRECISION:
         if (!strcmp(arg, "f32")) c->params.cuda_precision = TRYON_DTYPE_F32;
         else if (!strcmp(arg, "f16")) c->params.cuda_precision = TRYON_DTYPE_F16;
@@ -126,6 +144,17 @@ int cli_usage(const char *cmd, const char *fmt, ...) {
     return CLI_EXIT_USAGE;
 }
 
+int cli_check_finite(const char *path, const tryon_array *a) {
+    int64_t n = tryon_array_numel(a);
+    for (int64_t i = 0; i < n; i++)
+        if (!isfinite(a->data[i])) {
+            fprintf(stderr, "tryon: error: %s: element %lld is NaN or Inf (inputs must be finite)\n",
+                    path, (long long)i);
+            return CLI_EXIT_FORMAT;
+        }
+    return 0;
+}
+
 double cli_now_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -160,11 +189,14 @@ cli_file_kind cli_output_kind(const char *path) {
 
 cli_file_kind cli_file_kind_of(const char *path) {
     unsigned char m[8] = {0};
-    FILE *f = fopen(path, "rb");
-    size_t n = 0;
-    if (f) {
-        n = fread(m, 1, sizeof m, f);
-        fclose(f);
+    ssize_t n = 0;
+    /* Only a regular file is peeked at, and the open never blocks: a FIFO
+     * would wait for a writer forever. The reader reports anything else. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd >= 0) {
+        struct stat sb;
+        if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode)) n = read(fd, m, sizeof m);
+        close(fd);
     }
     if (n >= 8 && !memcmp(m, "\x89PNG\r\n\x1a\n", 8)) return CLI_FILE_PNG;
     if (n >= 6 && !memcmp(m, "\x93NUMPY", 6)) return CLI_FILE_NPY;

@@ -35,6 +35,8 @@ enum {
     CLI_OPT_TIME,
     CLI_OPT_KERNELS,
     CLI_OPT_PRECISION,
+    CLI_OPT_MAX_PIXELS,
+    CLI_OPT_MAX_TENSOR_BYTES,
     CLI_OPT_HELP,
     CLI_OPT_FIRST_CMD
 };
@@ -44,6 +46,8 @@ enum {
         {"time", no_argument, NULL, CLI_OPT_TIME},                                       \
         {"kernels", required_argument, NULL, CLI_OPT_KERNELS},                           \
         {"precision", required_argument, NULL, CLI_OPT_PRECISION},                       \
+        {"max-image-pixels", required_argument, NULL, CLI_OPT_MAX_PIXELS},               \
+        {"max-tensor-bytes", required_argument, NULL, CLI_OPT_MAX_TENSOR_BYTES},         \
         {"help", no_argument, NULL, 'h'},                                                \
     {                                                                                    \
         NULL, 0, NULL, 0                                                                 \
@@ -60,6 +64,10 @@ enum {
     "                      TRYON_CPU_ISA=avx512|avx2|portable\n"                        \
     "  --precision f32|f16|bf16\n"                                                       \
     "                      CUDA storage of activations and weights (default f32)\n"     \
+    "  --max-image-pixels N  largest image read or made, width*height\n"                \
+    "                      (default 67108864 = 8192x8192)\n"                           \
+    "  --max-tensor-bytes N  largest weight tensor, .npy array or activation\n"         \
+    "                      (default 4294967296 = 4 GiB)\n"                             \
     "  -h, --help          this help\n"
 
 typedef struct cli_common {
@@ -86,6 +94,12 @@ int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(print
 int cli_parse_int(const char *s, long lo, long hi, long *out);
 int cli_parse_float(const char *s, double *out);
 
+/* Inputs must be finite: a NaN or Inf in a latent or an input tensor would
+ * run through the net and come out as a plausible-looking but meaningless
+ * result. Prints "tryon: error: PATH: element K is NaN or Inf" and returns
+ * CLI_EXIT_FORMAT, or returns 0 when every element is finite. */
+int cli_check_finite(const char *path, const tryon_array *a);
+
 /* Stage timers for --time. */
 typedef struct cli_timer {
     double t0, last;
@@ -111,6 +125,12 @@ void cli_line(tryon_image *img, double ax, double ay, double bx, double by, doub
 void cli_draw_poses(tryon_image *img, const tryon_pose *poses, int32_t n, float min_score);
 /* Creates dir if missing; prints the error and returns -1 when it cannot. */
 int cli_make_dir(const char *dir);
+/* The whole CLI (tools/tryon.c): returns the exit status, never exits, so it
+ * can run many times in one process (tests/fuzz/fuzz_cli.c). For that every
+ * subcommand starts its getopt loop with optind = 0, which glibc and musl
+ * take as a full reset: with optind = 1, glibc would resume inside an option
+ * cluster ("-hq") left half-read by the previous call's argv. */
+int cli_main(int argc, char **argv);
 
 /* Subcommands (one file each). */
 extern const cli_cmd cli_cmd_info;

@@ -106,7 +106,7 @@ static int parse(int argc, char **argv, fit_opts *o, cli_common *common) {
         {"panel", required_argument, NULL, OPT_PANEL},
         CLI_COMMON_OPTIONS};
     int opt, r;
-    optind = 1;
+    optind = 0; /* a full getopt reset (cli.h, cli_main) */
     while ((opt = getopt_long(argc, argv, "p:g:o:h", opts, NULL)) != -1) {
         r = cli_common_option(common, opt, optarg);
         if (r < 0) return CLI_EXIT_USAGE;

@@ -87,7 +87,7 @@ static int parse(int argc, char **argv, cli_common *common, gen_args *a) {
     a->batch = 1, a->cutoff = -1, a->cls = -1, a->psi = 1.0;
     a->noise = TRYON_STYLEGAN2_NOISE_CONST;
     int opt;
-    optind = 1;
+    optind = 0; /* a full getopt reset (cli.h, cli_main) */
     while ((opt = getopt_long(argc, argv, "w:o:h", opts, NULL)) != -1) {
         int r = cli_common_option(common, opt, optarg);
         if (r < 0) return CLI_EXIT_USAGE;
@@ -169,6 +169,8 @@ static int read_latents(tryon_ctx *ctx, const char *path, const char *what, int3
                         const int64_t *row_shape, gen_args *a, tryon_array *out) {
     tryon_status st = tryon_npy_read(ctx, path, out);
     if (st != TRYON_OK) return cli_fail(ctx, st);
+    int bad = cli_check_finite(path, out);
+    if (bad) return bad;
     int ok = 0;
     int64_t rows = 1;
     if (out->ndim == ndim_row) {

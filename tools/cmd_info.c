@@ -97,7 +97,7 @@ static int run(int argc, char **argv) {
     cli_common common;
     cli_common_init(&common);
     int quiet = 0, opt;
-    optind = 1;
+    optind = 0; /* a full getopt reset (cli.h, cli_main) */
     opterr = 0; /* report bad options ourselves, naming them */
     while ((opt = getopt_long(argc, argv, ":qh", opts, NULL)) != -1) {
         int r = cli_common_option(&common, opt, optarg);

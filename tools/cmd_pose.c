@@ -130,7 +130,7 @@ static int parse(int argc, char **argv, pose_opts *o, cli_common *common) {
     int opt;
     long v;
     double d;
-    optind = 1;
+    optind = 0; /* a full getopt reset (cli.h, cli_main) */
     while ((opt = getopt_long(argc, argv, "w:i:h", opts, NULL)) != -1) {
         int r = cli_common_option(common, opt, optarg);
         if (r < 0) return CLI_EXIT_USAGE;
@@ -193,11 +193,14 @@ static int run(int argc, char **argv) {
     int npy = cli_file_kind_of(o.input) == CLI_FILE_NPY;
     if (npy) {
         st = tryon_npy_read(ctx, o.input, &in);
-        if (st == TRYON_OK && (in.ndim != 4 || in.shape[0] != 1 || in.shape[1] != 3)) {
+        /* H or W = 0 would read as "the size in the weights" to tryon_posenet_load. */
+        if (st == TRYON_OK && (in.ndim != 4 || in.shape[0] != 1 || in.shape[1] != 3 ||
+                               in.shape[2] < 1 || in.shape[3] < 1)) {
             fprintf(stderr, "tryon: error: %s: expected a (1, 3, H, W) NCHW input tensor\n", o.input);
             code = CLI_EXIT_UNSUPPORTED;
             goto out;
         }
+        if (st == TRYON_OK && (code = cli_check_finite(o.input, &in)) != 0) goto out;
         if (st == TRYON_OK && (in.shape[2] > 16384 || in.shape[3] > 16384)) {
             fprintf(stderr, "tryon: error: %s: input larger than 16384 pixels\n", o.input);
             code = CLI_EXIT_LIMIT;

@@ -131,7 +131,7 @@ static int read_input(tryon_ctx *ctx, const job *j, const tryon_cyclegan_info *i
     if (kind == CLI_FILE_PNG) {
         if (info->in_channels != 1 && info->in_channels != 3) {
             fprintf(stderr,
-                    "tryon translate: the net takes %d channels; PNG input needs 1 or 3 "
+                    "tryon: error: the net takes %d channels; PNG input needs 1 or 3 "
                     "(use .npy)\n",
                     info->in_channels);
             return CLI_EXIT_UNSUPPORTED;
@@ -179,12 +179,17 @@ static int read_input(tryon_ctx *ctx, const job *j, const tryon_cyclegan_info *i
         return CLI_EXIT_OK;
     }
     if (kind != CLI_FILE_NPY) {
-        fprintf(stderr, "tryon translate: %s is neither a PNG nor a .npy file\n", j->input);
+        fprintf(stderr, "tryon: error: %s: neither a PNG nor a .npy file\n", j->input);
         return CLI_EXIT_FORMAT;
     }
     tryon_array a;
     tryon_status st = tryon_npy_read(ctx, j->input, &a);
     if (st != TRYON_OK) return cli_fail(ctx, st);
+    int bad = cli_check_finite(j->input, &a);
+    if (bad) {
+        tryon_array_free(&a);
+        return bad;
+    }
     int64_t s4[4] = {1, 0, 0, 0};
     if (a.ndim == 4)
         memcpy(s4, a.shape, sizeof s4);
@@ -200,7 +205,7 @@ static int read_input(tryon_ctx *ctx, const job *j, const tryon_cyclegan_info *i
         return CLI_EXIT_USAGE;
     }
     if (s4[0] > INT32_MAX || s4[2] > INT32_MAX || s4[3] > INT32_MAX) {
-        fprintf(stderr, "tryon translate: %s is too large\n", j->input);
+        fprintf(stderr, "tryon: error: %s: too large\n", j->input);
         tryon_array_free(&a);
         return CLI_EXIT_LIMIT;
     }
@@ -251,7 +256,7 @@ static int write_output(tryon_ctx *ctx, const job *j, const tryon_cyclegan_info 
     }
     if (oc != 1 && oc != 3) {
         fprintf(stderr,
-                "tryon translate: the net makes %lld channels; PNG output needs 1 or 3 "
+                "tryon: error: the net makes %lld channels; PNG output needs 1 or 3 "
                 "(write .npy instead)\n",
                 (long long)oc);
         return CLI_EXIT_UNSUPPORTED;
@@ -354,7 +359,7 @@ static int run(int argc, char **argv) {
     cli_common_init(&common);
     job j = {0};
     int opt;
-    optind = 1;
+    optind = 0; /* a full getopt reset (cli.h, cli_main) */
     while ((opt = getopt_long(argc, argv, "w:i:o:h", opts, NULL)) != -1) {
         int r = cli_common_option(&common, opt, optarg);
         if (r < 0) return CLI_EXIT_USAGE;
@@ -378,7 +383,7 @@ static int run(int argc, char **argv) {
     if (cli_output_kind(j.output) == CLI_FILE_UNKNOWN)
         return cli_usage("translate", "output '%s' must end in .png or .npy", j.output);
     if (j.size_w && (int64_t)j.size_w * j.size_h > common.params.max_image_pixels) {
-        fprintf(stderr, "tryon translate: --size %ldx%ld exceeds the image limit of %lld pixels\n",
+        fprintf(stderr, "tryon: error: --size %ldx%ld exceeds the image limit of %lld pixels\n",
                 j.size_w, j.size_h, (long long)common.params.max_image_pixels);
         return CLI_EXIT_LIMIT;
     }

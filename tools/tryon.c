@@ -1,4 +1,6 @@
-/* tryon.c — the `tryon` command: subcommand dispatch, --help, --version. */
+/* tryon.c — the `tryon` command: subcommand dispatch, --help, --version.
+ * cli_main returns the exit status instead of exiting, so that the whole CLI
+ * also runs in-process (tests/fuzz/fuzz_cli.c); main() is in tools/main.c. */
 #include <stdio.h>
 #include <string.h>
 
@@ -27,7 +29,7 @@ static void usage(FILE *out) {
                  "5 unsupported input, 6 limit exceeded, 7 no usable CUDA device.\n");
 }
 
-int main(int argc, char **argv) {
+int cli_main(int argc, char **argv) {
     if (argc < 2) {
         usage(stderr);
         return CLI_EXIT_USAGE;

@@ -8,6 +8,14 @@ tests/corpus/make_bad.py`); the files it writes are committed, so the CLI test
 standard library and NumPy are used, nothing is random, so rerunning it
 rewrites identical bytes.
 
+Files that are valid for `tryon info` but wrong for a subcommand (weights of
+another family, non-finite latents...) also live in bad/, listed in EXPECTED
+with exit 0 and in tests/corpus/COMMANDS, one subcommand run per line:
+`EXIT|SUBSTRING|ARGS`, where ARGS are words and a word @bad/F, @good/F, @files/F
+or @tmp/F names a corpus file, a file of build/fuzz-files/cli (tiny valid
+weights of every family and inputs, made by tests/fuzz/make_files.sh) or a
+scratch file. tests/cli_errors.sh runs them all.
+
 EXPECTED has one line per file: `FILE EXIT_CODE SUBSTRING`. For bad/ the
 substring must appear in the single stderr line `tryon: error: ...` printed by
 `tryon info FILE`; for good/ (exit 0) it must appear on stdout. Exit codes are
@@ -31,6 +39,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 bad = []   # (file name, bytes, exit code, substring)
 good = []
+runs = []  # (exit code, substring, argument words) for tests/corpus/COMMANDS
 
 
 def add(name, data, code, msg):
@@ -481,6 +490,155 @@ add("single.safetensors", st({"w": t("F32", [2, 3], 0, 24)}, F4_6), EXIT_OK,
 add("empty.safetensors", st({}), EXIT_OK, "safetensors, 0 tensors")
 
 
+# ---- valid files that are wrong for a subcommand (tests/corpus/COMMANDS) -------
+
+EXIT_USAGE, EXIT_IO = 2, 3
+
+
+def add_bad_valid(name, data, info_msg):
+    """A file in bad/ that `tryon info` accepts (exit 0, info_msg on stdout)."""
+    assert " " not in name and len(data) < 10240, name
+    bad.append((name, data, EXIT_OK, info_msg))
+
+
+def run(code, msg, *words):
+    assert all("|" not in w for w in (msg,) + words)
+    runs.append((code, msg, " ".join(words)))
+
+
+def meta_only(meta, tensors=None, data=b""):
+    header = {"__metadata__": meta}
+    header.update(tensors or {})
+    return st(header, data)
+
+
+FAM = {"tryon.format": "1"}
+add_bad_valid("family_cyclegan.safetensors", meta_only(dict(FAM, **{"tryon.family": "cyclegan"})),
+              "safetensors, 0 tensors")
+add_bad_valid("family_stylegan2.safetensors",
+              meta_only(dict(FAM, **{"tryon.family": "stylegan2"})), "safetensors, 0 tensors")
+add_bad_valid("family_posenet.safetensors", meta_only(dict(FAM, **{"tryon.family": "posenet"})),
+              "safetensors, 0 tensors")
+add_bad_valid("family_none.safetensors", st({"w": t("F32", [2, 3], 0, 24)}, F4_6),
+              "safetensors, 1 tensors")
+add_bad_valid("family_format_2.safetensors",
+              meta_only({"tryon.family": "cyclegan", "tryon.format": "2"}), "safetensors, 0 tensors")
+CG = dict(FAM, **{"tryon.family": "cyclegan", "cyclegan.ngf": "1", "cyclegan.n_blocks": "0",
+                  "cyclegan.input_nc": "3", "cyclegan.output_nc": "3", "cyclegan.dropout": "0"})
+add_bad_valid("cyclegan_no_tensors.safetensors", meta_only(CG), "safetensors, 0 tensors")
+W7 = np.zeros(2 * 7 * 7 * 3, "<f4").tobytes()
+add_bad_valid("cyclegan_wrong_shape.safetensors",
+              meta_only(CG, {"model.1.weight": t("F32", [2, 7, 7, 3], 0, len(W7))}, W7),
+              "safetensors, 1 tensors")
+add_bad_valid("cyclegan_ngf_text.safetensors", meta_only(dict(CG, **{"cyclegan.ngf": "x1"})),
+              "safetensors, 0 tensors")
+add_bad_valid("cyclegan_huge.safetensors",
+              meta_only(dict(CG, **{"cyclegan.ngf": "16384", "cyclegan.n_blocks": "1024"})),
+              "safetensors, 0 tensors")
+add_bad_valid("posenet_layers_not_json.safetensors",
+              meta_only(dict(FAM, **{"tryon.family": "posenet", "posenet.arch": "mobilenet_v1",
+                                     "posenet.output_stride": "16", "posenet.input_height": "0",
+                                     "posenet.input_width": "0", "posenet.layers": "[{\"name\":",
+                                     "posenet.heads": "[]"})), "safetensors, 0 tensors")
+add_bad_valid("stylegan2_no_config.safetensors",
+              meta_only(dict(FAM, **{"tryon.family": "stylegan2", "stylegan2.z_dim": "-4"})),
+              "safetensors, 0 tensors")
+NAN_Z = np.array([[0.5, np.nan, 1, 2]], "<f4")
+add_bad_valid("npy_nan_latent.npy", npy_bytes(NAN_Z), "non-finite 1")
+add_bad_valid("npy_inf_image.npy", npy_bytes(np.full((1, 3, 8, 8), np.inf, "<f4")),
+              "non-finite 192")
+add_bad_valid("npy_pose_zero_height.npy", npy_bytes(np.zeros((1, 3, 0, 5), "<f4")),
+              "npy float32 (1, 3, 0, 5)")
+
+# Weights of another family, or of the right family but incomplete.
+run(4, "weights are for the 'cyclegan' family, this command needs 'posenet'",
+    "pose", "-w", "@bad/family_cyclegan.safetensors", "-i", "@good/png_1x1_rgba.png")
+run(4, "weights are for family 'cyclegan', but StyleGAN2 generation needs family 'stylegan2'",
+    "generate", "-w", "@bad/family_cyclegan.safetensors", "--seed", "1", "-o", "@tmp/o.png")
+run(4, "metadata 'cyclegan.ngf' is missing",
+    "translate", "-w", "@bad/family_cyclegan.safetensors", "-i", "@good/png_1x1_rgba.png",
+    "-o", "@tmp/o.png")
+run(4, "weights are for the 'stylegan2' family, expected 'cyclegan' or 'transformernet'",
+    "translate", "-w", "@bad/family_stylegan2.safetensors", "-i", "@good/png_1x1_rgba.png",
+    "-o", "@tmp/o.png")
+run(4, "weights are for the 'stylegan2' family, this command needs 'posenet'",
+    "pose", "-w", "@bad/family_stylegan2.safetensors", "-i", "@good/png_1x1_rgba.png")
+run(4, "weights are for the 'posenet' family, expected 'cyclegan' or 'transformernet'",
+    "translate", "-w", "@bad/family_posenet.safetensors", "-i", "@good/png_1x1_rgba.png",
+    "-o", "@tmp/o.png")
+run(4, "weights are for family 'posenet', but StyleGAN2 generation needs family 'stylegan2'",
+    "generate", "-w", "@bad/family_posenet.safetensors", "--seed", "1", "-o", "@tmp/o.png")
+run(4, "no 'tryon.family' metadata",
+    "translate", "-w", "@bad/family_none.safetensors", "-i", "@good/png_1x1_rgba.png",
+    "-o", "@tmp/o.png")
+run(4, "no 'tryon.family' metadata",
+    "generate", "-w", "@bad/family_none.safetensors", "--seed", "1", "-o", "@tmp/o.png")
+run(4, "weights are for the '(none)' family, this command needs 'posenet'",
+    "pose", "-w", "@bad/family_none.safetensors", "-i", "@good/png_1x1_rgba.png")
+run(4, "format '2' is not supported",
+    "translate", "-w", "@bad/family_format_2.safetensors", "-i", "@good/png_1x1_rgba.png",
+    "-o", "@tmp/o.png")
+run(4, "tensor 'model.1.weight' is missing",
+    "translate", "-w", "@bad/cyclegan_no_tensors.safetensors", "-i", "@files/x.npy",
+    "-o", "@tmp/o.npy")
+run(4, "tensor 'model.1.weight' has shape [2, 7, 7, 3], expected [1, 7, 7, 3]",
+    "translate", "-w", "@bad/cyclegan_wrong_shape.safetensors", "-i", "@files/x.npy",
+    "-o", "@tmp/o.npy")
+run(4, "metadata 'cyclegan.ngf' is 'x1'",
+    "translate", "-w", "@bad/cyclegan_ngf_text.safetensors", "-i", "@files/x.npy",
+    "-o", "@tmp/o.npy")
+run(4, "tensor 'model.1.weight' is missing",
+    "translate", "-w", "@bad/cyclegan_huge.safetensors", "-i", "@files/x.npy", "-o", "@tmp/o.npy")
+run(6, "bytes exceed the tensor limit 1000",
+    "translate", "-w", "@files/tn.safetensors", "-i", "@files/x.npy", "-o", "@tmp/o.npy",
+    "--max-tensor-bytes", "1000")
+run(4, "metadata posenet.layers: JSON: unexpected end",
+    "pose", "-w", "@bad/posenet_layers_not_json.safetensors", "-i", "@good/png_1x1_rgba.png")
+run(4, "not a StyleGAN2 generator",
+    "generate", "-w", "@bad/stylegan2_no_config.safetensors", "--seed", "1", "-o", "@tmp/o.png")
+# Malformed weights reach every subcommand through the same reader.
+run(4, "holds NaN or Inf (element 1)",
+    "generate", "-w", "@bad/st_nan_f32.safetensors", "--seed", "1", "-o", "@tmp/o.png")
+run(4, "overlaps the previous tensor",
+    "pose", "-w", "@bad/st_overlap.safetensors", "-i", "@good/png_1x1_rgba.png")
+run(4, "exceeds the 100 MB limit",
+    "translate", "-w", "@bad/st_header_len_huge.safetensors", "-i", "@good/png_1x1_rgba.png",
+    "-o", "@tmp/o.png")
+run(6, "exceed the tensor limit",
+    "pose", "-w", "@bad/st_tensor_too_big.safetensors", "-i", "@good/png_1x1_rgba.png")
+# Bad inputs with valid weights.
+run(4, "element 1 is NaN or Inf",
+    "generate", "-w", "@files/sg.safetensors", "--z", "@bad/npy_nan_latent.npy", "-o", "@tmp/o.png")
+run(4, "element 1 is NaN or Inf",
+    "generate", "-w", "@files/sg.safetensors", "--w", "@good/npy_nonfinite.npy", "-o", "@tmp/o.png")
+run(4, "element 0 is NaN or Inf",
+    "translate", "-w", "@files/tn.safetensors", "-i", "@bad/npy_inf_image.npy", "-o", "@tmp/o.npy")
+run(5, "expected a (1, 3, H, W) NCHW input tensor",
+    "pose", "-w", "@files/pn.safetensors", "-i", "@bad/npy_pose_zero_height.npy")
+run(4, "z must have shape (B, 4) or (4)",
+    "generate", "-w", "@files/sg.safetensors", "--z", "@good/npy_zero_size.npy", "-o", "@tmp/o.png")
+run(4, "corrupt PNG (Read Error)",
+    "translate", "-w", "@files/cg.safetensors", "-i", "@bad/png_truncated_idat.png",
+    "-o", "@tmp/o.png")
+run(4, "corrupt PNG (IDAT: Missing PLTE before IDAT)",
+    "pose", "-w", "@files/pn.safetensors", "-i", "@bad/png_palette_no_plte.png")
+run(6, "pixels exceed the limit",
+    "pose", "-w", "@files/pn.safetensors", "-i", "@bad/png_huge_dims.png")
+run(6, "3x2 pixels exceed the limit of 5",
+    "pose", "-w", "@files/pn.safetensors", "-i", "@good/png_rgb16.png", "--max-image-pixels", "5")
+run(5, "dtype '<f8' is not supported",
+    "translate", "-w", "@files/cg.safetensors", "-i", "@bad/npy_f8.npy", "-o", "@tmp/o.npy")
+run(4, "not a .npy file",
+    "generate", "-w", "@files/sg.safetensors", "--w", "@bad/npy_text.npy", "-o", "@tmp/o.png")
+run(4, "neither a PNG nor a .npy file",
+    "translate", "-w", "@files/cg.safetensors", "-i", "@good/single.safetensors", "-o", "@tmp/o.png")
+run(6, "--size 9000x9000 exceeds the image limit of 67108864 pixels",
+    "translate", "-w", "@files/cg.safetensors", "-i", "@files/x.npy", "-o", "@tmp/o.png",
+    "--size", "9000x9000")
+run(3, "cannot create",
+    "translate", "-w", "@files/tn.safetensors", "-i", "@files/x.npy", "-o", "@tmp/no/dir/o.npy")
+
+
 def write(folder, items):
     path = os.path.join(HERE, folder)
     os.makedirs(path, exist_ok=True)
@@ -500,4 +658,8 @@ if __name__ == "__main__":
     assert len(names) == len(set(names)), "duplicate corpus file name"
     write("bad", bad)
     write("good", good)
-    print(f"{len(bad)} bad and {len(good)} good files", file=sys.stderr)
+    with open(os.path.join(HERE, "COMMANDS"), "w") as f:
+        f.write("# EXIT|SUBSTRING|ARGS: written by tests/corpus/make_bad.py, run by "
+                "tests/cli_errors.sh\n")
+        f.writelines(f"{code}|{msg}|{args}\n" for code, msg, args in runs)
+    print(f"{len(bad)} bad and {len(good)} good files, {len(runs)} commands", file=sys.stderr)
