@@ -323,7 +323,10 @@ static void build(tr_graph *g, const tryon_weights *w, const pn_arch *a,
     dd.scale_y = dd.scale_x = 1.0;
     int32_t pre = -1;
     if (image) {
-        const int64_t H = g->tensors[x].shape[1], W = g->tensors[x].shape[2];
+        /* x < 0: the graph has already failed (out of memory); the builders
+         * below then do nothing, but the sizes must not be read from it. */
+        const int64_t H = x >= 0 ? g->tensors[x].shape[1] : 1;
+        const int64_t W = x >= 0 ? g->tensors[x].shape[2] : 1;
         double target = (double)rw / rh, aspect = (double)W / H;
         int64_t pad_t = 0, pad_l = 0;
         if (aspect < target)
