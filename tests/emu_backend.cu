@@ -2,7 +2,8 @@
  * GPU: the storage plan for reduced precision (kernels/cuda/backend.cu
  * tr_cuda_plan_storage: which tensors are stored in F16/BF16, which node runs
  * in which domain, which tensors get a copy in the other type), on a graph
- * that mixes HALF, F32 and FOLLOW ops, model inputs and outputs. */
+ * that mixes HALF, F32 and FOLLOW ops, model inputs and outputs; nodes built
+ * under tr_graph_keep_f32. */
 #include "emu_util.cuh"
 
 extern "C" {
@@ -102,11 +103,57 @@ START_TEST(storage_plan_keeps_integer_tensors_and_u8_images) {
 }
 END_TEST
 
+START_TEST(storage_plan_keeps_marked_nodes_in_f32) {
+    tryon_ctx *ctx = tu_ctx(1);
+    tr_graph *g;
+    ck_assert_int_eq(tr_graph_init(ctx, &g), TRYON_OK);
+    const int64_t xs[4] = {1, 8, 8, 3}, ws[4] = {3, 1, 1, 3};
+    int32_t x = tr_graph_input(g, "x", TRYON_DTYPE_F32, 4, xs);
+    int32_t w = tr_graph_input(g, "w", TRYON_DTYPE_F32, 4, ws);
+    tr_conv_opts o = tr_conv_opts_default();
+    int32_t feat = tr_conv2d(g, x, w, &o); /* HALF */
+    tr_graph_keep_f32(g, 1);
+    int32_t sc = tr_scale(g, feat, 2.0f, 1.0f); /* HALF op, kept in F32 */
+    int32_t ids[2] = {sc, sc};
+    int32_t cat = tr_concat(g, 2, ids, 3); /* FOLLOW op, kept in F32 */
+    int32_t m = tr_scale(g, x, 1.0f, 0.0f); /* reads the model input */
+    tr_graph_keep_f32(g, 0);
+    int32_t act = tr_activation(g, sc, tr_epilogue_make(TR_ACT_RELU)); /* HALF again */
+    tr_graph_output(g, cat, "cat");
+    tr_graph_output(g, act, "act");
+    tr_graph_output(g, m, "m");
+    ck_assert_int_eq(tr_graph_plan(g), TRYON_OK);
+    plan p;
+    tr_cuda_plan_storage(g, TRYON_DTYPE_BF16, p.store, p.domain, p.xoff, &p.xbytes);
+    const uint8_t H = TRYON_DTYPE_BF16, F = TRYON_DTYPE_F32;
+    const uint8_t dom[5] = {H, F, F, F, H}; /* conv, scale, concat, scale, act */
+    for (int i = 0; i < 5; i++) ck_assert_int_eq(p.domain[i], dom[i]);
+    ck_assert_int_eq(p.store[x], H); /* the conv reads it: reduced, with an F32 copy */
+    ck_assert(p.xoff[x] >= 0);
+    ck_assert_int_eq(p.store[feat], H);
+    ck_assert(p.xoff[feat] >= 0); /* the F32 scale reads it */
+    ck_assert_int_eq(p.store[sc], F);
+    ck_assert(p.xoff[sc] >= 0); /* the half act reads it */
+    ck_assert_int_eq(p.store[cat], F);
+    ck_assert_int_eq(p.store[m], F);
+    ck_assert(p.xoff[cat] < 0 && p.xoff[m] < 0);
+    ck_assert_int_eq(p.store[act], H);
+    /* Without the mark the scale would be half. */
+    for (int32_t i = 0; i < g->n_nodes; i++) g->nodes[i].keep_f32 = 0;
+    tr_cuda_plan_storage(g, TRYON_DTYPE_BF16, p.store, p.domain, p.xoff, &p.xbytes);
+    ck_assert_int_eq(p.domain[1], H);
+    ck_assert_int_eq(p.store[sc], H);
+    tr_graph_free(g);
+    tryon_ctx_free(ctx);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("emu_backend");
     TCase *tc = tcase_create("backend");
     tcase_add_test(tc, storage_plan_puts_warp_ops_in_f32_and_copies_at_the_borders);
     tcase_add_test(tc, storage_plan_keeps_integer_tensors_and_u8_images);
+    tcase_add_test(tc, storage_plan_keeps_marked_nodes_in_f32);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

@@ -9,6 +9,8 @@
  *           would lose whole pixels in 16 bits;
  *   FOLLOW  data movement (concat, permute, slice, reshape) copies its first
  *           float operand's storage.
+ * A node built under tr_graph_keep_f32 (graph.h) is F32 whatever its op, for
+ * stages whose values would move by a pixel in 16 bits.
  * A node's domain is the storage its float operands are read and written in.
  * A tensor's primary storage is its producer's domain (inputs and weights:
  * the context's precision if a HALF node reads them, else F32). Where a
@@ -121,6 +123,9 @@ static int op_class(tr_op op) {
     }
 }
 
+/* A node's class: its op's, or F32 when it was built under tr_graph_keep_f32. */
+static int node_class(const tr_node *n) { return n->keep_f32 ? CLASS_F32 : op_class(n->op); }
+
 static int is_f32(const tr_graph *g, int32_t t) { return g->tensors[t].dtype == TRYON_DTYPE_F32; }
 
 /* The storage plan (see the file comment): store (n_tensors) primary storage
@@ -143,7 +148,7 @@ extern "C" void tr_cuda_plan_storage(const tr_graph *g, tryon_dtype act, uint8_t
         if (is_f32(g, t) && g->tensors[t].producer < 0) store[t] = TRYON_DTYPE_F32;
     for (int32_t i = 0; i < g->n_nodes; i++) {
         const tr_node *n = &g->nodes[i];
-        if (op_class(n->op) != CLASS_HALF) continue;
+        if (node_class(n) != CLASS_HALF) continue;
         for (int32_t s = 0; s < n->n_src; s++)
             if (n->src[s] >= 0 && is_f32(g, n->src[s]) && g->tensors[n->src[s]].producer < 0)
                 store[n->src[s]] = (uint8_t)act;
@@ -151,7 +156,7 @@ extern "C" void tr_cuda_plan_storage(const tr_graph *g, tryon_dtype act, uint8_t
     /* Nodes in execution order: every operand's primary storage is known. */
     for (int32_t i = 0; i < g->n_nodes; i++) {
         const tr_node *n = &g->nodes[i];
-        int c = op_class(n->op);
+        int c = node_class(n);
         tryon_dtype d = c == CLASS_F32 ? TRYON_DTYPE_F32 : act;
         if (c == CLASS_FOLLOW)
             for (int32_t s = 0; s < n->n_src; s++)
