@@ -7,6 +7,7 @@
 #include "emu_util.cuh"
 
 extern "C" {
+#include "graph_fit.h"
 #include "graph_warp.h"
 }
 
@@ -103,6 +104,44 @@ START_TEST(storage_plan_keeps_integer_tensors_and_u8_images) {
 }
 END_TEST
 
+/* The try-on ops: F32 whatever the precision, except morphology, which
+ * follows its operand (min/max select values, they do not round). */
+START_TEST(storage_plan_puts_tryon_ops_in_f32) {
+    tryon_ctx *ctx = tu_ctx(1);
+    tr_graph *g;
+    ck_assert_int_eq(tr_graph_init(ctx, &g), TRYON_OK);
+    const int64_t xs[4] = {1, 16, 12, 3}, ws[4] = {3, 1, 1, 3};
+    int32_t x = tr_graph_input(g, "x", TRYON_DTYPE_F32, 4, xs);
+    int32_t w = tr_graph_input(g, "w", TRYON_DTYPE_F32, 4, ws);
+    tr_conv_opts o = tr_conv_opts_default();
+    int32_t img = tr_conv2d(g, x, w, &o);                     /* HALF */
+    int32_t m = tr_bg_mask(g, img, TR_BG_MASK_BORDER, 12.0f); /* F32 */
+    int32_t d = tr_morph(g, m, TR_MORPH_DILATE, 1);           /* FOLLOW: f32 */
+    int32_t c = tr_mask_clean(g, d);                          /* F32 */
+    int32_t a = tr_garment_anchors(g, c);                     /* F32 */
+    int32_t t = tr_garment_tri(g, c, 3, 4);                   /* F32, I32 out */
+    int32_t e = tr_morph(g, img, TR_MORPH_ERODE, 2);          /* FOLLOW: half */
+    tr_graph_output(g, a, "anchors");
+    tr_graph_output(g, t, "tri");
+    tr_graph_output(g, e, "eroded");
+    ck_assert_int_eq(tr_graph_plan(g), TRYON_OK);
+    plan p;
+    tr_cuda_plan_storage(g, TRYON_DTYPE_F16, p.store, p.domain, p.xoff, &p.xbytes);
+    const uint8_t H = TRYON_DTYPE_F16, F = TRYON_DTYPE_F32;
+    const uint8_t dom[7] = {H, F, F, F, F, F, H};
+    for (int i = 0; i < 7; i++) ck_assert_int_eq(p.domain[i], dom[i]);
+    ck_assert_int_eq(p.store[img], H);
+    ck_assert(p.xoff[img] >= 0); /* bg_mask reads its F32 copy */
+    ck_assert(p.store[m] == F && p.store[d] == F && p.store[c] == F && p.store[a] == F);
+    ck_assert(p.xoff[m] < 0 && p.xoff[d] < 0 && p.xoff[c] < 0 && p.xoff[a] < 0);
+    ck_assert_int_eq(p.store[t], TRYON_DTYPE_I32);
+    ck_assert_int_eq(p.store[e], H);
+    ck_assert(p.xoff[e] >= 0); /* a half output: the host reads its F32 copy */
+    tr_graph_free(g);
+    tryon_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(storage_plan_keeps_marked_nodes_in_f32) {
     tryon_ctx *ctx = tu_ctx(1);
     tr_graph *g;
@@ -116,7 +155,7 @@ START_TEST(storage_plan_keeps_marked_nodes_in_f32) {
     int32_t sc = tr_scale(g, feat, 2.0f, 1.0f); /* HALF op, kept in F32 */
     int32_t ids[2] = {sc, sc};
     int32_t cat = tr_concat(g, 2, ids, 3); /* FOLLOW op, kept in F32 */
-    int32_t m = tr_scale(g, x, 1.0f, 0.0f); /* reads the model input */
+    int32_t m = tr_morph(g, x, TR_MORPH_DILATE, 1); /* reads the model input */
     tr_graph_keep_f32(g, 0);
     int32_t act = tr_activation(g, sc, tr_epilogue_make(TR_ACT_RELU)); /* HALF again */
     tr_graph_output(g, cat, "cat");
@@ -126,7 +165,7 @@ START_TEST(storage_plan_keeps_marked_nodes_in_f32) {
     plan p;
     tr_cuda_plan_storage(g, TRYON_DTYPE_BF16, p.store, p.domain, p.xoff, &p.xbytes);
     const uint8_t H = TRYON_DTYPE_BF16, F = TRYON_DTYPE_F32;
-    const uint8_t dom[5] = {H, F, F, F, H}; /* conv, scale, concat, scale, act */
+    const uint8_t dom[5] = {H, F, F, F, H}; /* conv, scale, concat, morph, act */
     for (int i = 0; i < 5; i++) ck_assert_int_eq(p.domain[i], dom[i]);
     ck_assert_int_eq(p.store[x], H); /* the conv reads it: reduced, with an F32 copy */
     ck_assert(p.xoff[x] >= 0);
@@ -153,6 +192,7 @@ int main(void) {
     TCase *tc = tcase_create("backend");
     tcase_add_test(tc, storage_plan_puts_warp_ops_in_f32_and_copies_at_the_borders);
     tcase_add_test(tc, storage_plan_keeps_integer_tensors_and_u8_images);
+    tcase_add_test(tc, storage_plan_puts_tryon_ops_in_f32);
     tcase_add_test(tc, storage_plan_keeps_marked_nodes_in_f32);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
