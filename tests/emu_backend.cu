@@ -3,12 +3,14 @@
  * tr_cuda_plan_storage: which tensors are stored in F16/BF16, which node runs
  * in which domain, which tensors get a copy in the other type), on a graph
  * that mixes HALF, F32 and FOLLOW ops, model inputs and outputs; nodes built
- * under tr_graph_keep_f32. */
+ * under tr_graph_keep_f32; and the try-on fitting graph, whose stages all
+ * stay in F32. */
 #include "emu_util.cuh"
 
 extern "C" {
 #include "graph_fit.h"
 #include "graph_warp.h"
+#include "model.h"
 }
 
 typedef struct plan {
@@ -187,6 +189,41 @@ START_TEST(storage_plan_keeps_marked_nodes_in_f32) {
 }
 END_TEST
 
+/* The fitting graph (given keypoints): in F16 and BF16 every node computes in
+ * F32 and nothing needs a copy (the try-on stages, nets/fit.c). */
+START_TEST(storage_plan_keeps_the_fit_graph_in_f32) {
+    tryon_ctx *ctx = tu_ctx(1);
+    tryon_fit_params fp = tryon_fit_params_default();
+    fp.width = 64, fp.height = 80, fp.texture_width = 32, fp.texture_height = 40;
+    fp.grid_x = 4, fp.grid_y = 5, fp.external_pose = 1;
+    tryon_model *m;
+    ck_assert_msg(tryon_fit_load(ctx, NULL, &fp, &m) == TRYON_OK, "%s", tryon_ctx_last_error(ctx));
+    const tr_graph *g = m->g;
+    uint8_t *store = (uint8_t *)calloc((size_t)g->n_tensors, 1);
+    uint8_t *domain = (uint8_t *)calloc((size_t)g->n_nodes, 1);
+    int64_t *xoff = (int64_t *)calloc((size_t)g->n_tensors, sizeof(int64_t)), xbytes = -1;
+    const tryon_dtype precs[2] = {TRYON_DTYPE_F16, TRYON_DTYPE_BF16};
+    int saw[TR_OP_COUNT] = {0};
+    for (int k = 0; k < 2; k++) {
+        tr_cuda_plan_storage(g, precs[k], store, domain, xoff, &xbytes);
+        for (int32_t i = 0; i < g->n_nodes; i++) {
+            ck_assert_msg(domain[i] == TRYON_DTYPE_F32, "node '%s' in %s", g->nodes[i].name,
+                          tryon_dtype_name((tryon_dtype)domain[i]));
+            saw[g->nodes[i].op] = 1;
+        }
+        for (int32_t t = 0; t < g->n_tensors; t++)
+            ck_assert_int_eq(store[t], g->tensors[t].dtype);
+        ck_assert_int_eq(xbytes, 0);
+    }
+    /* the graph does hold HALF ops (elementwise, conv, resampling) and the try-on ops */
+    ck_assert(saw[TR_OP_LERP] && saw[TR_OP_CONV2D] && saw[TR_OP_UPFIRDN2D] && saw[TR_OP_SCALE]);
+    ck_assert(saw[TR_OP_FIT_CONTROLS] && saw[TR_OP_BODY_PROXY] && saw[TR_OP_SHADE_COMPOSITE]);
+    free(store), free(domain), free(xoff);
+    tryon_model_free(m);
+    tryon_ctx_free(ctx);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("emu_backend");
     TCase *tc = tcase_create("backend");
@@ -194,6 +231,7 @@ int main(void) {
     tcase_add_test(tc, storage_plan_keeps_integer_tensors_and_u8_images);
     tcase_add_test(tc, storage_plan_puts_tryon_ops_in_f32);
     tcase_add_test(tc, storage_plan_keeps_marked_nodes_in_f32);
+    tcase_add_test(tc, storage_plan_keeps_the_fit_graph_in_f32);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

@@ -17,7 +17,7 @@
  * node built under tr_graph_keep_f32 (graph.h) is F32 whatever its op: the
  * try-on graphs (nets/garment.c, nets/fit.c) keep their geometry and the
  * composite's inputs in F32 that way, since a half-precision mesh vertex at
- * x = 1000 is off by up to 0.5 px in F16 and 4 px in BF16.
+ * x = 1000 is off by up to 0.25 px in F16 and 2 px in BF16.
  * A node's domain is the storage its float operands are read and written in.
  * A tensor's primary storage is its producer's domain (inputs and weights:
  * the context's precision if a HALF node reads them, else F32). Where a
