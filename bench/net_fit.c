@@ -1,0 +1,119 @@
+/* net_fit.c — bench cases of the try-on fitting graph (nets/fit.c), one frame
+ * per run, the garment prepared once in the setup (on the bench's device):
+ *   fit-frame-512    given keypoints (no PoseNet): control points, the two
+ *                    thin-plate splines, a 32x40-cell garment mesh and the arm
+ *                    proxy rasterized at 512x512, texture, feather, luminance
+ *                    and the shading composite; no weights needed
+ *   fit-posenet-512  the same with PoseNet (single pose) on the 512x512 frame;
+ *                    posenet.safetensors from --weights DIR or weights/
+ * The garment is a drawn long-sleeved top (384x512 texture, the defaults);
+ * the person a synthetic gradient. Batch 1 only. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "bench.h"
+#include "model.h"
+
+enum { SIDE = 512 };
+
+/* Kept open while the model lives (the harness has no teardown; see
+ * net_posenet.c). */
+static tryon_weights *open_weights;
+
+/* A front view of a long-sleeved top on a light backdrop, 384x512. */
+static tryon_status prepare_garment(tryon_ctx *ctx, tryon_garment **out) {
+    const int32_t w = 384, h = 512;
+    tryon_image img = {w, h, 3, malloc((size_t)w * h * 3)};
+    if (!img.data) return TRYON_ERR_NOMEM;
+    for (int32_t i = 0; i < h; i++)
+        for (int32_t j = 0; j < w; j++) {
+            int in = (i >= 90 && i < 140 && j >= 40 && j < 344) ||
+                     (i >= 140 && i < 470 && j >= 115 && j < 269) ||
+                     (i >= 140 && i < 380 && ((j >= 40 && j < 92) || (j >= 292 && j < 344)));
+            for (int k = 0; k < 3; k++)
+                img.data[((int64_t)i * w + j) * 3 + k] =
+                    (uint8_t)(in ? (k == 2 ? 180 : 40 + (i / 16 % 2) * 60) : 240);
+        }
+    tryon_garment_params gp = tryon_garment_params_default();
+    tryon_status st = tryon_garment_prepare(ctx, &img, &gp, NULL, out);
+    free(img.data);
+    return st;
+}
+
+static int32_t input_named(tryon_model *m, const char *name) {
+    for (int32_t i = 0; i < tryon_model_n_inputs(m); i++) {
+        tryon_tensor t;
+        tryon_model_input(m, i, &t);
+        if (!strcmp(t.name, name)) return i;
+    }
+    return -1;
+}
+
+static tryon_status setup_common(tryon_ctx *ctx, const bench_opts *o, int posenet,
+                                 tryon_model **model, bench_info *info) {
+    char path[1024] = "";
+    if (o->batch != 1)
+        return TR_FAIL(ctx, TRYON_ERR_UNSUPPORTED, "the fit runs one frame (batch 1)");
+    if (posenet) {
+        struct stat sb;
+        snprintf(path, sizeof path, "%s/posenet.safetensors", o->weights_dir);
+        if (stat(path, &sb) != 0) snprintf(path, sizeof path, "weights/posenet.safetensors");
+        if (stat(path, &sb) != 0)
+            return TR_FAIL(ctx, TRYON_ERR_IO,
+                           "weights/posenet.safetensors not found (run `make weights`)");
+        tryon_weights_close(open_weights);
+        open_weights = NULL;
+        TR_TRY(tryon_weights_open(ctx, path, &open_weights));
+    }
+    tryon_garment *gm;
+    TR_TRY(prepare_garment(ctx, &gm));
+    tryon_fit_params fp = tryon_fit_params_default();
+    fp.width = fp.height = SIDE;
+    fp.external_pose = !posenet;
+    tryon_status st = tryon_fit_load(ctx, posenet ? open_weights : NULL, &fp, model);
+    if (st == TRYON_OK) st = tryon_fit_set_garment(*model, gm);
+    tryon_garment_free(gm);
+    TR_TRY(st);
+    tryon_tensor t;
+    int32_t ip = input_named(*model, "person");
+    uint8_t *px = bench_input_host(*model, ip, &t);
+    for (int64_t i = 0; px && i < (int64_t)SIDE * SIDE * 3; i++)
+        px[i] = (uint8_t)(60 + (i / 3 / SIDE) % 120 + (i % 3) * 20);
+    TR_TRY(bench_input_commit(*model, ip, &t, px));
+    if (!posenet) { /* shoulders 200 px apart, arms down, hips seen */
+        int32_t ik = input_named(*model, "poses");
+        float *kp = bench_input_host(*model, ik, &t);
+        if (kp) {
+            memset(kp, 0, 54 * sizeof *kp);
+            const float pts[8][3] = {{5, 356, 150}, {6, 156, 150},  {7, 366, 290},  {8, 146, 290},
+                                     {9, 370, 420}, {10, 142, 420}, {11, 320, 470}, {12, 192, 470}};
+            for (int k = 0; k < 8; k++) {
+                int q = (int)pts[k][0];
+                kp[q * 3] = pts[k][1], kp[q * 3 + 1] = pts[k][2], kp[q * 3 + 2] = 0.9f;
+            }
+        }
+        TR_TRY(bench_input_commit(*model, ik, &t, kp));
+    }
+    const tr_graph *g = (*model)->g;
+    for (int32_t i = 0; i < g->n_nodes; i++)
+        if (tr_op_table[g->nodes[i].op].flops)
+            info->flops += tr_op_table[g->nodes[i].op].flops(g, &g->nodes[i]);
+    snprintf(info->detail, sizeof info->detail, "%dx%d frame, 384x512 garment, 32x40 mesh%s%.60s",
+             SIDE, SIDE, posenet ? ", PoseNet " : ", given keypoints", path);
+    return TRYON_OK;
+}
+
+static tryon_status setup_given(tryon_ctx *ctx, const bench_opts *o, tryon_model **model,
+                                bench_info *info) {
+    return setup_common(ctx, o, 0, model, info);
+}
+
+static tryon_status setup_posenet(tryon_ctx *ctx, const bench_opts *o, tryon_model **model,
+                                  bench_info *info) {
+    return setup_common(ctx, o, 1, model, info);
+}
+
+const bench_case bench_fit_frame = {"fit-frame-512", "fit", setup_given};
+const bench_case bench_fit_posenet = {"fit-posenet-512", "fit", setup_posenet};
