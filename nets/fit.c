@@ -14,7 +14,11 @@
  *     -> luminance of the person, blurred at quarter resolution
  *     -> shade_composite -> (1, H, W, 3) U8
  * Garment data are model inputs, set once per garment. Nothing here runs on
- * the host between stages; a run allocates nothing.
+ * the host between stages; a run allocates nothing. On CUDA with F16/BF16
+ * storage only PoseNet and the person generator run in 16 bits: every stage
+ * after them is built under tr_graph_keep_f32, since mesh vertices in pixels
+ * would move by up to 0.25 px (F16) or 2 px (BF16) at x = 1000, and the depths,
+ * the garment layer and the luminance feed decisions and the final bytes.
  * Tests: tests/test_fit.c. */
 #include <math.h>
 #include <string.h>
@@ -141,7 +145,9 @@ tryon_status tryon_fit_load(tryon_ctx *ctx, const tryon_weights *posenet,
         int64_t s[4] = {1, p->height, p->width, 3};
         person_u8 = tr_graph_input(g, "person", TRYON_DTYPE_U8, 4, s);
         tr_graph_name(g, "person");
+        tr_graph_keep_f32(g, 1);
         person = tr_cast_u8(g, person_u8, 1.0f, 0.0f);
+        tr_graph_keep_f32(g, 0);
     }
     const int32_t H = person >= 0 ? (int32_t)g->tensors[person].shape[1] : 1;
     const int32_t W = person >= 0 ? (int32_t)g->tensors[person].shape[2] : 1;
@@ -164,6 +170,7 @@ tryon_status tryon_fit_load(tryon_ctx *ctx, const tryon_weights *posenet,
         tryon_posenet_params pp = tryon_posenet_params_default();
         poses = tr_posenet_append(g, posenet, &pp, person_u8 >= 0 ? person_u8 : person);
     }
+    tr_graph_keep_f32(g, 1); /* the fitting stages: see the file comment */
     tr_graph_name(g, "controls");
     int32_t ctl = tr_fit_controls(g, poses, anchors, placement, TH, TW, p->min_keypoint_score);
     int32_t rows = tr_slice(g, ctl, 1, 0, TR_ANCHOR_COUNT);

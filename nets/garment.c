@@ -10,7 +10,10 @@
  *     -> anchors (kernels/cpu/garment_geom.c), sleeve weights of the mesh
  *        vertices, triangles of the mesh cells that touch the garment
  *     -> [style net on the colours] -> texture = (rgb/255 * mask, mask)
- * Tests: tests/test_garment.c. */
+ * On CUDA everything but the style net computes in F32 whatever the storage
+ * precision (tr_graph_keep_f32): 16-bit colours would move the mask's edge,
+ * and with it the anchors, by a pixel.
+ * Tests: tests/test_garment.c, tests/gpu_fit.c. */
 #include <math.h>
 #include <string.h>
 
@@ -156,6 +159,7 @@ static tryon_status build(tryon_ctx *ctx, const tryon_image *img, const tryon_ga
                           const tryon_weights *style, tryon_model **out) {
     tr_graph *g;
     TR_TRY(tr_graph_init(ctx, &g));
+    tr_graph_keep_f32(g, 1);
     const int32_t TW = p->texture_width, TH = p->texture_height, C = img->channels;
     int64_t is[4] = {1, img->height, img->width, C};
     int32_t x = tr_graph_input(g, "garment", TRYON_DTYPE_U8, 4, is);
@@ -183,7 +187,11 @@ static tryon_status build(tryon_ctx *ctx, const tryon_image *img, const tryon_ga
     tr_graph_name(g, "tri");
     int32_t tri = tr_garment_tri(g, m, p->grid_x, p->grid_y);
     int32_t rgb = C == 4 ? tr_slice(g, x, 3, 0, 3) : x;
-    if (style) rgb = restyle(g, style, rgb);
+    if (style) {
+        tr_graph_keep_f32(g, 0); /* the style net runs in the context's precision */
+        rgb = restyle(g, style, rgb);
+        tr_graph_keep_f32(g, 1);
+    }
     rgb = tr_scale(g, rgb, 1.0f / 255.0f, 0.0f);
     int32_t parts[2] = {tr_binary(g, TR_BINARY_MUL, rgb, m), m};
     tr_graph_name(g, "texture");

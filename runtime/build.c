@@ -56,6 +56,7 @@ static int32_t add_node(tr_graph *g, tr_op op, const int32_t *src, int32_t n_src
     for (int32_t i = 0; i < TR_MAX_SRC; i++) n->src[i] = i < n_src ? src[i] : -1;
     n->dst = dst;
     n->p = *p;
+    n->keep_f32 = g->keep_f32;
     if (name[0])
         snprintf(n->name, sizeof n->name, "%s", name);
     else

@@ -45,6 +45,8 @@ void tr_graph_name(tr_graph *g, const char *fmt, ...) {
     va_end(ap);
 }
 
+void tr_graph_keep_f32(tr_graph *g, int on) { g->keep_f32 = on != 0; }
+
 int64_t tr_tensor_numel(const tr_tensor *t) {
     int64_t n = 1;
     for (int32_t i = 0; i < t->ndim; i++) n *= t->shape[i];

@@ -135,6 +135,8 @@ typedef struct tr_node {
     int64_t ws_bytes;          /* per-op workspace in the arena */
     int64_t ws_offset;
     tr_params p;
+    int32_t keep_f32;          /* CUDA: computes and stores in F32 whatever the
+                                  precision (tr_graph_keep_f32) */
     char name[TR_NAME_LEN];
 } tr_node;
 
@@ -154,6 +156,7 @@ typedef struct tr_graph {
     struct tr_fast_plan *fast; /* fast CPU kernels' choices and packed weights
                                   (runtime/ops_fast.c); NULL: reference kernels */
     char next_name[TR_NAME_LEN]; /* name for the next node, "" = automatic */
+    int32_t keep_f32;          /* copied into every node appended while set */
 } tr_graph;
 
 tryon_status tr_graph_init(tryon_ctx *ctx, tr_graph **out);
@@ -167,6 +170,13 @@ int32_t tr_graph_error(tr_graph *g, tryon_status s, const char *file, int line, 
 
 /* Names the next node and its output ("block3.conv1"); printf-style. */
 void tr_graph_name(tr_graph *g, const char *fmt, ...) TR_PRINTF(2, 3);
+
+/* Nodes appended while `on` is set compute and store their float tensors in
+ * F32 on CUDA whatever the context's cuda_precision (kernels/cuda/backend.cu):
+ * for stages whose values would move by a pixel in 16 bits (pixel
+ * coordinates, depths that order layers, the composite's inputs). No effect
+ * on the CPU, which always computes in F32. */
+void tr_graph_keep_f32(tr_graph *g, int on);
 
 /* ---- tensors ----------------------------------------------------------- */
 

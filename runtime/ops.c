@@ -349,6 +349,15 @@ TR_CUDA_OP_DECL(rasterize);
 TR_CUDA_OP_DECL(raster_coverage);
 TR_CUDA_OP_DECL(interpolate);
 TR_CUDA_OP_DECL(texture);
+TR_CUDA_OP_DECL(bg_mask);
+TR_CUDA_OP_DECL(morph);
+TR_CUDA_OP_DECL(mask_clean);
+TR_CUDA_OP_DECL(garment_anchors);
+TR_CUDA_OP_DECL(sleeve_weight);
+TR_CUDA_OP_DECL(garment_tri);
+TR_CUDA_OP_DECL(fit_controls);
+TR_CUDA_OP_DECL(body_proxy);
+TR_CUDA_OP_DECL(shade_composite);
 
 const tr_op_info tr_op_table[TR_OP_COUNT] = {
     [TR_OP_CONV2D] = {"conv2d", cpu_conv2d, TR_CUDA_OP(conv2d), flops_conv2d},
@@ -387,13 +396,16 @@ const tr_op_info tr_op_table[TR_OP_COUNT] = {
                                NULL},
     [TR_OP_INTERPOLATE] = {"interpolate", cpu_interpolate, TR_CUDA_OP(interpolate), NULL},
     [TR_OP_TEXTURE] = {"texture", cpu_texture, TR_CUDA_OP(texture), NULL},
-    [TR_OP_BG_MASK] = {"bg_mask", tr_cpu_op_bg_mask, NULL, NULL},
-    [TR_OP_MORPH] = {"morph", tr_cpu_op_morph, NULL, NULL},
-    [TR_OP_MASK_CLEAN] = {"mask_clean", tr_cpu_op_mask_clean, NULL, NULL},
-    [TR_OP_GARMENT_ANCHORS] = {"garment_anchors", tr_cpu_op_garment_anchors, NULL, NULL},
-    [TR_OP_SLEEVE_WEIGHT] = {"sleeve_weight", tr_cpu_op_sleeve_weight, NULL, NULL},
-    [TR_OP_GARMENT_TRI] = {"garment_tri", tr_cpu_op_garment_tri, NULL, NULL},
-    [TR_OP_FIT_CONTROLS] = {"fit_controls", tr_cpu_op_fit_controls, NULL, NULL},
-    [TR_OP_BODY_PROXY] = {"body_proxy", tr_cpu_op_body_proxy, NULL, NULL},
-    [TR_OP_SHADE_COMPOSITE] = {"shade_composite", tr_cpu_op_shade_composite, NULL, NULL},
+    [TR_OP_BG_MASK] = {"bg_mask", tr_cpu_op_bg_mask, TR_CUDA_OP(bg_mask), NULL},
+    [TR_OP_MORPH] = {"morph", tr_cpu_op_morph, TR_CUDA_OP(morph), NULL},
+    [TR_OP_MASK_CLEAN] = {"mask_clean", tr_cpu_op_mask_clean, TR_CUDA_OP(mask_clean), NULL},
+    [TR_OP_GARMENT_ANCHORS] = {"garment_anchors", tr_cpu_op_garment_anchors,
+                               TR_CUDA_OP(garment_anchors), NULL},
+    [TR_OP_SLEEVE_WEIGHT] = {"sleeve_weight", tr_cpu_op_sleeve_weight, TR_CUDA_OP(sleeve_weight),
+                             NULL},
+    [TR_OP_GARMENT_TRI] = {"garment_tri", tr_cpu_op_garment_tri, TR_CUDA_OP(garment_tri), NULL},
+    [TR_OP_FIT_CONTROLS] = {"fit_controls", tr_cpu_op_fit_controls, TR_CUDA_OP(fit_controls), NULL},
+    [TR_OP_BODY_PROXY] = {"body_proxy", tr_cpu_op_body_proxy, TR_CUDA_OP(body_proxy), NULL},
+    [TR_OP_SHADE_COMPOSITE] = {"shade_composite", tr_cpu_op_shade_composite,
+                               TR_CUDA_OP(shade_composite), NULL},
 };

@@ -74,6 +74,25 @@ expect 4 "bad.png" "$TRYON" fit -p "$tmp/bad.png" -g "$tmp/top.png" -o "$tmp/o.p
     --pose-weights "$tmp/cyclegan.safetensors"
 expect 3 "cannot open folder" "$TRYON" fit --frames "$tmp/nothere" -g "$tmp/top.png" -o "$tmp/out"
 
+# --device cuda: the garment is prepared and fitted on the GPU. Without a
+# usable GPU (or in a CPU-only build) the command stops at once: exit 7 and one
+# line. With one, the garment is prepared on it and the missing PoseNet
+# weights stop the command (exit 3).
+out=$("$TRYON" fit --device cuda -p "$tmp/person.png" -g "$tmp/top.png" -o "$tmp/cuda.png" \
+    --pose-weights "$tmp/none.safetensors" 2>&1)
+rc=$?
+gpu=0
+if [ "$rc" = 7 ] && [ "$(printf '%s\n' "$out" | wc -l)" = 1 ] &&
+    printf '%s' "$out" | grep -q "^tryon: error: no usable CUDA device"; then
+    passes=$((passes + 1))
+elif [ "$rc" = 3 ] && printf '%s' "$out" | grep -q "make weights"; then
+    gpu=1
+    passes=$((passes + 1))
+else
+    echo "FAIL: fit --device cuda -> exit $rc (want 7 without a GPU, 3 with one), output: $out"
+    fails=$((fails + 1))
+fi
+
 weights=${POSE_WEIGHTS:-}
 [ -n "$weights" ] || for w in "$BUILD/ref/posenet/posenet.safetensors" weights/posenet.safetensors; do
     [ -f "$w" ] && weights=$w && break
@@ -103,6 +122,23 @@ from PIL import Image
 a = Image.open('$tmp/astronaut.png'); p = Image.open('$tmp/panel.png')
 assert a.size == (512, 512) and p.size == (2048, 512), (a.size, p.size)
 print('sizes ok')"
+        if [ "$gpu" = 1 ]; then
+            # The same on the GPU: the bytes of the CPU's result but for a few
+            # pixels at mesh edges (tests/gpu_fit.c: at most 64 off by > 1);
+            # in BF16 PoseNet runs in 16 bits, so only the outcome is checked.
+            expect 0 "$tmp/astronaut-cuda.png" "$TRYON" fit --device cuda \
+                -p "$DATA/images/astronaut.png" -g "$DATA/garments/striped-top.png" \
+                -o "$tmp/astronaut-cuda.png" --pose-weights "$weights" --scale 1.1 --rotate 3 \
+                --offset 2,-4
+            expect 0 "close" "$PYTHON" -c "
+from PIL import Image
+import numpy as np
+a, b = (np.asarray(Image.open('$tmp/%s.png' % f)).astype(int) for f in ('astronaut', 'astronaut-cuda'))
+off = int((np.abs(a - b).max(axis=2) > 1).sum()); assert off <= 64, off; print('close', off)"
+            expect 0 "\"dressed\": true" "$TRYON" fit --device cuda --precision bf16 \
+                -p "$DATA/images/astronaut.png" -g "$DATA/garments/striped-top.png" \
+                -o "$tmp/astronaut-bf16.png" --pose-weights "$weights" --json -
+        fi
         rm -rf "$tmp/frames"
         mkdir -p "$tmp/frames"
         cp "$DATA/images/astronaut.png" "$tmp/frames/f1.png"

@@ -51,7 +51,11 @@ static void help(FILE *out) {
             "      --panel FILE        a PNG: input | pose | warped garment | result\n\n"
             "Exit status 5 when the garment photo holds no recognisable upper-body\n"
             "garment. A person in whom PoseNet finds no shoulders is left undressed\n"
-            "(a warning, exit 0).\n\n" CLI_COMMON_HELP);
+            "(a warning, exit 0).\n\n"
+            "With --device cuda the garment is prepared and each frame fitted on the\n"
+            "GPU, one graph launch per frame. --precision f16|bf16 applies to PoseNet,\n"
+            "the style net and the generator; the garment and the fitting stages stay\n"
+            "in f32 (16 bits would move the mesh by whole pixels).\n\n" CLI_COMMON_HELP);
 }
 
 enum {

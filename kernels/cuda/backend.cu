@@ -7,8 +7,17 @@
  *   F32     always works in F32: the warping, TPS, rasterization and PoseNet
  *           decoding ops, whose coordinates, triangle ids and keypoint positions
  *           would lose whole pixels in 16 bits;
- *   FOLLOW  data movement (concat, permute, slice, reshape) copies its first
- *           float operand's storage.
+ *   FOLLOW  data movement (concat, permute, slice, reshape) and morphology
+ *           (min/max: a selection, exact in any type) copy their first float
+ *           operand's storage.
+ * The try-on ops other than morphology are F32 too: masks and their
+ * statistics (the border median, the noise threshold), anchors, sleeve
+ * weights, triangle ids, control points, body proxy vertices and the
+ * composite's mean and shading factor are coordinates or decide them. A
+ * node built under tr_graph_keep_f32 (graph.h) is F32 whatever its op: the
+ * try-on graphs (nets/garment.c, nets/fit.c) keep their geometry and the
+ * composite's inputs in F32 that way, since a half-precision mesh vertex at
+ * x = 1000 is off by up to 0.25 px in F16 and 2 px in BF16.
  * A node's domain is the storage its float operands are read and written in.
  * A tensor's primary storage is its producer's domain (inputs and weights:
  * the context's precision if a HALF node reads them, else F32). Where a
@@ -112,14 +121,28 @@ static int op_class(tr_op op) {
     case TR_OP_RASTERIZE:
     case TR_OP_RASTER_COVERAGE:
     case TR_OP_INTERPOLATE:
-    case TR_OP_TEXTURE: return CLASS_F32;
+    case TR_OP_TEXTURE:
+    /* Try-on (see the file comment): masks, anchors, weights, triangle ids,
+     * control points, proxy vertices, the composite. */
+    case TR_OP_BG_MASK:
+    case TR_OP_MASK_CLEAN:
+    case TR_OP_GARMENT_ANCHORS:
+    case TR_OP_SLEEVE_WEIGHT:
+    case TR_OP_GARMENT_TRI:
+    case TR_OP_FIT_CONTROLS:
+    case TR_OP_BODY_PROXY:
+    case TR_OP_SHADE_COMPOSITE: return CLASS_F32;
     case TR_OP_CONCAT:
     case TR_OP_PERMUTE:
     case TR_OP_SLICE:
-    case TR_OP_RESHAPE: return CLASS_FOLLOW;
+    case TR_OP_RESHAPE:
+    case TR_OP_MORPH: return CLASS_FOLLOW;
     default: return CLASS_HALF;
     }
 }
+
+/* A node's class: its op's, or F32 when it was built under tr_graph_keep_f32. */
+static int node_class(const tr_node *n) { return n->keep_f32 ? CLASS_F32 : op_class(n->op); }
 
 static int is_f32(const tr_graph *g, int32_t t) { return g->tensors[t].dtype == TRYON_DTYPE_F32; }
 
@@ -143,7 +166,7 @@ extern "C" void tr_cuda_plan_storage(const tr_graph *g, tryon_dtype act, uint8_t
         if (is_f32(g, t) && g->tensors[t].producer < 0) store[t] = TRYON_DTYPE_F32;
     for (int32_t i = 0; i < g->n_nodes; i++) {
         const tr_node *n = &g->nodes[i];
-        if (op_class(n->op) != CLASS_HALF) continue;
+        if (node_class(n) != CLASS_HALF) continue;
         for (int32_t s = 0; s < n->n_src; s++)
             if (n->src[s] >= 0 && is_f32(g, n->src[s]) && g->tensors[n->src[s]].producer < 0)
                 store[n->src[s]] = (uint8_t)act;
@@ -151,7 +174,7 @@ extern "C" void tr_cuda_plan_storage(const tr_graph *g, tryon_dtype act, uint8_t
     /* Nodes in execution order: every operand's primary storage is known. */
     for (int32_t i = 0; i < g->n_nodes; i++) {
         const tr_node *n = &g->nodes[i];
-        int c = op_class(n->op);
+        int c = node_class(n);
         tryon_dtype d = c == CLASS_F32 ? TRYON_DTYPE_F32 : act;
         if (c == CLASS_FOLLOW)
             for (int32_t s = 0; s < n->n_src; s++)
@@ -192,6 +215,9 @@ static int64_t node_scratch(const tr_graph *g, const tr_node *n) {
     case TR_OP_RASTER_COVERAGE: return tr_cuda_raster_scratch(&n->p.raster);
     case TR_OP_INSTANCE_NORM: return tr_cuda_inorm_scratch(&n->p.inorm);
     case TR_OP_TPS_FIT: return tr_cuda_tps_fit_scratch(&n->p.tps_fit);
+    case TR_OP_BG_MASK: return tr_cuda_bg_mask_scratch(&n->p.bg_mask);
+    case TR_OP_MASK_CLEAN: return tr_cuda_mask_clean_scratch(&n->p.mask_clean);
+    case TR_OP_GARMENT_ANCHORS: return tr_cuda_anchors_scratch(&n->p.anchors);
     default: return 0;
     }
 }

@@ -40,12 +40,24 @@ TR_CUDA_OP_DECL(rasterize);
 TR_CUDA_OP_DECL(raster_coverage);
 TR_CUDA_OP_DECL(interpolate);
 TR_CUDA_OP_DECL(texture);
+TR_CUDA_OP_DECL(bg_mask);
+TR_CUDA_OP_DECL(morph);
+TR_CUDA_OP_DECL(mask_clean);
+TR_CUDA_OP_DECL(garment_anchors);
+TR_CUDA_OP_DECL(sleeve_weight);
+TR_CUDA_OP_DECL(garment_tri);
+TR_CUDA_OP_DECL(fit_controls);
+TR_CUDA_OP_DECL(body_proxy);
+TR_CUDA_OP_DECL(shade_composite);
 }
 
 /* Scratch bytes a node needs beyond its planned arena workspace. */
 int64_t tr_cuda_raster_scratch(const tr_raster_desc *d);
 int64_t tr_cuda_inorm_scratch(const tr_instance_norm_desc *d);
 int64_t tr_cuda_tps_fit_scratch(const tr_tps_fit_desc *d);
+int64_t tr_cuda_bg_mask_scratch(const tr_bg_mask_desc *d);
+int64_t tr_cuda_mask_clean_scratch(const tr_mask_clean_desc *d);
+int64_t tr_cuda_anchors_scratch(const tr_garment_anchors_desc *d);
 
 /* Converts n elements between F32, F16 and BF16 storage on the stream. */
 cudaError_t tr_cuda_convert(cudaStream_t s, const void *src, tryon_dtype sdt, void *dst,
