@@ -19,7 +19,7 @@ static void usage(FILE *out) {
     fprintf(out,
             "usage: tryon-bench [options]\n"
             "  --device cpu|cuda       where the timed rows run (default cpu)\n"
-            "  --kernels own|vendor|reference  which kernels (default own)\n"
+            "  --kernels own|vendor|reference  which kernels (default own; cudnn = vendor)\n"
             "  --precision f32|f16|bf16  CUDA storage precision (default f32)\n"
             "  --threads N             CPU threads, 1..1024 (default: one per online core)\n"
             "  --rows all|nets|ops     net rows, op rows or both (default all)\n"
@@ -201,7 +201,7 @@ int main(int argc, char **argv) {
         case OPT_KERNELS:
             if (!strcmp(optarg, "own"))
                 e.timed.kernels = TRYON_KERNELS_OWN;
-            else if (!strcmp(optarg, "vendor"))
+            else if (!strcmp(optarg, "vendor") || !strcmp(optarg, "cudnn"))
                 e.timed.kernels = TRYON_KERNELS_VENDOR;
             else if (!strcmp(optarg, "reference"))
                 e.timed.kernels = TRYON_KERNELS_REFERENCE;

@@ -55,7 +55,8 @@ int cli_common_option(cli_common *c, int opt, const char *arg) {
     case CLI_OPT_TIME: c->time = 1; return 1;
     case CLI_OPT_KERNELS:
         if (!strcmp(arg, "own")) c->params.kernels = TRYON_KERNELS_OWN;
-        else if (!strcmp(arg, "vendor")) c->params.kernels = TRYON_KERNELS_VENDOR;
+        else if (!strcmp(arg, "vendor") || !strcmp(arg, "cudnn"))
+            c->params.kernels = TRYON_KERNELS_VENDOR;
         else if (!strcmp(arg, "reference")) c->params.kernels = TRYON_KERNELS_REFERENCE;
         else {
             fprintf(stderr, "tryon: --kernels must be own, vendor or reference, not '%s'\n", arg);

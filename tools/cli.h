@@ -59,6 +59,7 @@ enum {
     "  --time              print per-stage timings to stderr\n"                          \
     "  --kernels own|vendor|reference\n"                                                 \
     "                      implementations: tryon's fastest (default), cuDNN/cuBLAS\n"  \
+    "                      (vendor, alias cudnn)\n"                                  \
     "                      baselines on CUDA, or the CPU reference kernels; the CPU\n"  \
     "                      instruction set is the best available, or the environment's\n" \
     "                      TRYON_CPU_ISA=avx512|avx2|portable\n"                        \
