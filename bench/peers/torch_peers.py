@@ -122,7 +122,8 @@ def stylegan2_net(path):
                mapping_layers=int(meta["stylegan2.mapping_layers"]),
                architecture=meta["stylegan2.architecture"],
                img_channels=int(meta["stylegan2.img_channels"]),
-               conv_clamp=None if clamp == "none" else float(clamp))
+               conv_clamp=None if clamp == "none" else float(clamp),
+               map_act="lrelu", syn_act="lrelu")
     if meta.get("stylegan2.mapping_lr_multiplier", "0.01") != "0.01" or \
             meta.get("stylegan2.mapping_activation", "lrelu") != "lrelu" or \
             meta.get("stylegan2.synthesis_activation", "lrelu") != "lrelu":
