@@ -284,6 +284,12 @@ $(FUZZ_FILES)/.stamp: tests/fuzz/make_files.sh $(wildcard tools/convert*.py) \
 	@touch $@
 fuzz-files: $(FUZZ_FILES)/.stamp
 
+# The fast kernels' per-ISA flags, as in the main build.
+$(FUZZ_DIR)/obj/kernels/fast/isa_%.o: FUZZ_CFLAGS += -ffp-contract=off
+ifeq ($(FAST_X86),1)
+$(FUZZ_DIR)/obj/kernels/fast/isa_avx512.o: FUZZ_CFLAGS += -mavx512f -mavx512vl -mavx512dq -mavx512bw -mfma
+$(FUZZ_DIR)/obj/kernels/fast/isa_avx2.o: FUZZ_CFLAGS += -mavx2 -mfma
+endif
 $(FUZZ_DIR)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	@echo "  FUZZCC $<"; $(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<

@@ -79,7 +79,9 @@ tryon_status tr_fast_plan_make(tr_graph *g) {
     for (int32_t i = 0; i < g->n_nodes; i++) {
         tr_fast_node *f = &p->nodes[i];
         choose(g, isa, threads, &g->nodes[i], f);
-        if (f->conv.algo == TR_FAST_NONE || g->tensors[g->nodes[i].src[1]].mem == TR_MEM_ARENA)
+        /* Nothing to pack (TR_FAST_DOT reads the weights as they are): no offset. */
+        if (f->conv.algo == TR_FAST_NONE || f->conv.packed_floats == 0 ||
+            g->tensors[g->nodes[i].src[1]].mem == TR_MEM_ARENA)
             continue;
         f->packed_off = p->packed_floats;
         p->packed_floats += tr_align_up(f->conv.packed_floats, TR_HOST_ALIGN / 4);
@@ -115,6 +117,7 @@ const char *tr_fast_node_algo(const tr_graph *g, int32_t i) {
 static const float *prepare(const tr_exec *ex, const tr_node *n, const tr_fast_node *f, void **ws) {
     uint8_t *base = tr_exec_ws(ex, n);
     *ws = base;
+    if (f->conv.packed_floats == 0) return NULL; /* the kernel packs nothing, reads nothing */
     if (f->packed_off >= 0) return ex->g->fast->packed + f->packed_off;
     float *dst = (float *)(base + tr_align_up(f->conv.ws_bytes, TR_HOST_ALIGN));
     pack(n, f, tr_exec_f32(ex, n->src[1]), dst);
