@@ -38,15 +38,15 @@ const char *tryon_version(void);
 
 typedef enum tryon_status {
     TRYON_OK = 0,
-    TRYON_ERR_INVALID_ARG,  /* bad argument, shape or option */
-    TRYON_ERR_NOMEM,        /* an allocation failed */
-    TRYON_ERR_IO,           /* a file could not be opened, read or written */
-    TRYON_ERR_FORMAT,       /* a file is malformed (weights, PNG, .npy) */
-    TRYON_ERR_UNSUPPORTED,  /* valid but not supported (dtype, op on a device) */
-    TRYON_ERR_LIMIT,        /* exceeds a configured limit (pixels, bytes) */
-    TRYON_ERR_NO_DEVICE,    /* CUDA requested but no usable device */
-    TRYON_ERR_CUDA,         /* a CUDA call failed */
-    TRYON_ERR_DEVICE_LOST,  /* a sticky device error poisoned the context */
+    TRYON_ERR_INVALID_ARG, /* bad argument, shape or option */
+    TRYON_ERR_NOMEM,       /* an allocation failed */
+    TRYON_ERR_IO,          /* a file could not be opened, read or written */
+    TRYON_ERR_FORMAT,      /* a file is malformed (weights, PNG, .npy) */
+    TRYON_ERR_UNSUPPORTED, /* valid but not supported (dtype, op on a device) */
+    TRYON_ERR_LIMIT,       /* exceeds a configured limit (pixels, bytes) */
+    TRYON_ERR_NO_DEVICE,   /* CUDA requested but no usable device */
+    TRYON_ERR_CUDA,        /* a CUDA call failed */
+    TRYON_ERR_DEVICE_LOST, /* a sticky device error poisoned the context */
     TRYON_STATUS_COUNT
 } tryon_status;
 
@@ -64,20 +64,20 @@ typedef enum tryon_device {
 
 typedef struct tryon_ctx_params {
     tryon_device device;
-    int32_t n_threads;            /* CPU worker threads; <= 0: one per online core */
-    int64_t max_image_pixels;     /* width*height of a PNG read (checked from its header)
-                                     or of tryon_image_alloc; default 1<<26 */
-    int64_t max_tensor_bytes;     /* bytes of one weight tensor, .npy array or model graph
-                                     tensor (activation, workspace); default 1<<32 */
-    int32_t profile;              /* 1: time every graph node (tryon_model_profile) */
+    int32_t n_threads;              /* CPU worker threads; <= 0: one per online core */
+    int64_t max_image_pixels;       /* width*height of a PNG read (checked from its header)
+                                       or of tryon_image_alloc; default 1<<26 */
+    int64_t max_tensor_bytes;       /* bytes of one weight tensor, .npy array or model graph
+                                       tensor (activation, workspace); default 1<<32 */
+    int32_t profile;                /* 1: time every graph node (tryon_model_profile) */
     int32_t cuda_sync_after_launch; /* 1: synchronize after each kernel (debug) */
-    int32_t cuda_precision;       /* storage of activations and weights on CUDA:
-                                     TRYON_DTYPE_F32 (default), TRYON_DTYPE_F16 or
-                                     TRYON_DTYPE_BF16; arithmetic is always fp32, and
-                                     model inputs and outputs stay F32 (so do the
-                                     warping, rasterization and PoseNet decoding ops,
-                                     whose coordinates need it) */
-    int32_t kernels;              /* tryon_kernels: which implementations run */
+    int32_t cuda_precision;         /* storage of activations and weights on CUDA:
+                                       TRYON_DTYPE_F32 (default), TRYON_DTYPE_F16 or
+                                       TRYON_DTYPE_BF16; arithmetic is always fp32, and
+                                       model inputs and outputs stay F32 (so do the
+                                       warping, rasterization and PoseNet decoding ops,
+                                       whose coordinates need it) */
+    int32_t kernels;                /* tryon_kernels: which implementations run */
 } tryon_ctx_params;
 
 /* Which implementation of an op runs. OWN picks tryon's fastest hand-written
@@ -87,9 +87,9 @@ typedef struct tryon_ctx_params {
  * runs the plain reference kernels (kernels/cpu/, the oracle every faster path
  * is tested against) on the CPU; on CUDA it means OWN. */
 typedef enum tryon_kernels {
-    TRYON_KERNELS_OWN = 0,        /* tryon's fastest hand-written kernels (default) */
-    TRYON_KERNELS_VENDOR,         /* cuDNN / cuBLAS where available (benchmarks, tests) */
-    TRYON_KERNELS_REFERENCE,      /* the CPU reference kernels (oracle, benchmarks) */
+    TRYON_KERNELS_OWN = 0,   /* tryon's fastest hand-written kernels (default) */
+    TRYON_KERNELS_VENDOR,    /* cuDNN / cuBLAS where available (benchmarks, tests) */
+    TRYON_KERNELS_REFERENCE, /* the CPU reference kernels (oracle, benchmarks) */
     TRYON_KERNELS_COUNT
 } tryon_kernels;
 
@@ -102,8 +102,8 @@ tryon_ctx_params tryon_ctx_params_default(void);
  * Errors: TRYON_ERR_INVALID_ARG, TRYON_ERR_NOMEM, TRYON_ERR_NO_DEVICE (CUDA asked,
  * none usable; *out is still NULL). Since there is no context yet on failure,
  * the reason is written to errbuf (if not NULL, up to errbuf_size bytes). */
-tryon_status tryon_ctx_init(const tryon_ctx_params *params, tryon_ctx **out,
-                            char *errbuf, size_t errbuf_size);
+tryon_status tryon_ctx_init(const tryon_ctx_params *params, tryon_ctx **out, char *errbuf,
+                            size_t errbuf_size);
 void tryon_ctx_free(tryon_ctx *ctx);
 
 /* Message of the last failure on this context, "" if none. Valid until the next
@@ -133,11 +133,11 @@ typedef enum tryon_dtype {
 #define TRYON_MAX_DIMS 4
 
 typedef struct tryon_tensor {
-    const char *name;             /* owned by the object the view came from */
+    const char *name; /* owned by the object the view came from */
     tryon_dtype dtype;
     int32_t ndim;
     int64_t shape[TRYON_MAX_DIMS]; /* outermost first; unused dims are 1 */
-    void *data;                   /* host pointer, or NULL when not host-visible */
+    void *data;                    /* host pointer, or NULL when not host-visible */
 } tryon_tensor;
 
 const char *tryon_dtype_name(tryon_dtype t); /* "F32", ... */
@@ -173,8 +173,8 @@ const char *tryon_weights_metadata(const tryon_weights *w, const char *key);
 
 typedef struct tryon_image {
     int32_t width, height;
-    int32_t channels;     /* 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA */
-    uint8_t *data;        /* height*width*channels bytes, rows top to bottom */
+    int32_t channels; /* 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA */
+    uint8_t *data;    /* height*width*channels bytes, rows top to bottom */
 } tryon_image;
 
 /* Reads a PNG of any kind (gray, gray+alpha, RGB, RGBA, palette, 1-16 bits,
@@ -193,7 +193,7 @@ void tryon_image_free(tryon_image *img); /* frees data, zeroes the struct; NULL-
 typedef struct tryon_array {
     int32_t ndim;
     int64_t shape[TRYON_MAX_DIMS];
-    float *data;          /* product(shape) floats */
+    float *data; /* product(shape) floats */
 } tryon_array;
 
 /* Reads a .npy (format 1.0/2.0/3.0) holding little-endian float32 ('<f4') in C
@@ -234,8 +234,8 @@ int64_t tryon_model_arena_bytes(const tryon_model *m);
 /* Per-node timings of the last run when the context was made with
  * profile = 1: fills up to cap entries, returns the number of nodes. */
 typedef struct tryon_node_time {
-    const char *op;       /* op name, static storage */
-    const char *name;     /* node name, owned by the model */
+    const char *op;   /* op name, static storage */
+    const char *name; /* node name, owned by the model */
     double ms;
 } tryon_node_time;
 int32_t tryon_model_profile(const tryon_model *m, tryon_node_time *out, int32_t cap);
@@ -250,8 +250,8 @@ int32_t tryon_model_profile(const tryon_model *m, tryon_node_time *out, int32_t 
 /* truncation, labels, noise mode and noise seed are run-time inputs.        */
 
 typedef enum tryon_stylegan2_input {
-    TRYON_STYLEGAN2_INPUT_Z = 0,  /* mapping + synthesis: z (and c) -> image */
-    TRYON_STYLEGAN2_INPUT_W       /* synthesis only: ws -> image (projections) */
+    TRYON_STYLEGAN2_INPUT_Z = 0, /* mapping + synthesis: z (and c) -> image */
+    TRYON_STYLEGAN2_INPUT_W      /* synthesis only: ws -> image (projections) */
 } tryon_stylegan2_input;
 
 typedef enum tryon_stylegan2_noise {
@@ -270,14 +270,14 @@ typedef enum tryon_stylegan2_noise {
  * then rounded to float and multiplied by the layer's noise_strength. */
 
 typedef struct tryon_stylegan2_info {
-    int32_t z_dim, c_dim, w_dim;  /* z_dim may be 0 for label-only generators */
-    int32_t num_ws;               /* w vectors per image: 2*log2(resolution) - 2 */
-    int32_t resolution;           /* output height = width */
+    int32_t z_dim, c_dim, w_dim; /* z_dim may be 0 for label-only generators */
+    int32_t num_ws;              /* w vectors per image: 2*log2(resolution) - 2 */
+    int32_t resolution;          /* output height = width */
     int32_t img_channels;
     int32_t mapping_layers;
-    int32_t has_w_avg;            /* 0: truncation is unavailable */
-    float conv_clamp;             /* 0 = none */
-    const char *architecture;     /* "orig", "skip" or "resnet"; static storage */
+    int32_t has_w_avg;        /* 0: truncation is unavailable */
+    float conv_clamp;         /* 0 = none */
+    const char *architecture; /* "orig", "skip" or "resnet"; static storage */
 } tryon_stylegan2_info;
 
 /* Reads and validates the generator's configuration. Weights of another
@@ -304,8 +304,7 @@ tryon_status tryon_stylegan2_build(tryon_ctx *ctx, const tryon_weights *w, int32
 tryon_status tryon_stylegan2_set_truncation(tryon_model *m, float psi, int32_t cutoff);
 
 /* Noise mode and seed (used by TRYON_STYLEGAN2_NOISE_RANDOM) for later runs. */
-tryon_status tryon_stylegan2_set_noise(tryon_model *m, tryon_stylegan2_noise mode,
-                                       uint64_t seed);
+tryon_status tryon_stylegan2_set_noise(tryon_model *m, tryon_stylegan2_noise mode, uint64_t seed);
 
 /* z = numpy.random.RandomState(seed).randn(z_dim), bit for bit (MT19937
  * seeded like RandomState(int), NumPy's legacy polar Gaussian): the latent of
@@ -341,17 +340,17 @@ typedef struct tryon_posenet_params {
      * input a size is rounded down to a valid one, k*output_stride + 1, as tfjs-models'
      * toValidInputResolution does; a TENSOR input is used at exactly this size. */
     int32_t input_width, input_height;
-    int32_t multi;             /* 0: single pose (argmax), 1: multiple poses */
-    int32_t max_poses;         /* multi: maximum number of poses (default 5) */
-    float score_threshold;     /* multi: minimum root part score (default 0.5) */
-    float nms_radius;          /* multi: NMS radius in network pixels (default 20) */
-    int32_t exact;             /* 1: every convolution accumulates as TF.js's CPU backend
-                                  does (each tap added in double, rounded once to float):
-                                  its heads bit for bit, about 6x slower on the CPU.
-                                  0 (default): float multiply-adds in the same tap order;
-                                  with FMA (AVX2, AVX-512) a tap differs from TF.js's only
-                                  where the double sum rounds to a float tie (~2^-29 per
-                                  tap), otherwise within float rounding (README). */
+    int32_t multi;         /* 0: single pose (argmax), 1: multiple poses */
+    int32_t max_poses;     /* multi: maximum number of poses (default 5) */
+    float score_threshold; /* multi: minimum root part score (default 0.5) */
+    float nms_radius;      /* multi: NMS radius in network pixels (default 20) */
+    int32_t exact;         /* 1: every convolution accumulates as TF.js's CPU backend
+                              does (each tap added in double, rounded once to float):
+                              its heads bit for bit, about 6x slower on the CPU.
+                              0 (default): float multiply-adds in the same tap order;
+                              with FMA (AVX2, AVX-512) a tap differs from TF.js's only
+                              where the double sum rounds to a float tie (~2^-29 per
+                              tap), otherwise within float rounding (README). */
 } tryon_posenet_params;
 
 /* Single pose, IMAGE input of size 0x0 (set it), defaults as in tfjs-models. */
@@ -385,20 +384,19 @@ tryon_status tryon_posenet_load(tryon_ctx *ctx, const tryon_weights *w,
                                 const tryon_posenet_params *params, tryon_model **out);
 
 typedef struct tryon_keypoint {
-    float x, y;                /* image pixels */
-    float score;               /* part score (sigmoid of the heatmap) */
+    float x, y;  /* image pixels */
+    float score; /* part score (sigmoid of the heatmap) */
 } tryon_keypoint;
 
 typedef struct tryon_pose {
-    float score;               /* pose score as tfjs-models computes it */
+    float score; /* pose score as tfjs-models computes it */
     tryon_keypoint keypoints[TRYON_POSENET_KEYPOINTS];
 } tryon_pose;
 
 /* Copies up to cap poses of the last run into out (in decoding order) and sets
  * *n_poses to how many were found. Errors: TRYON_ERR_INVALID_ARG when m is not
  * a PoseNet model. */
-tryon_status tryon_posenet_poses(tryon_model *m, tryon_pose *out, int32_t cap,
-                                 int32_t *n_poses);
+tryon_status tryon_posenet_poses(tryon_model *m, tryon_pose *out, int32_t cap, int32_t *n_poses);
 
 /* COCO name of keypoint k ("nose", "left_eye", ... "right_ankle"), NULL if out
  * of range. Static storage. */
@@ -436,8 +434,8 @@ typedef enum tryon_cyclegan_family {
 } tryon_cyclegan_family;
 
 typedef struct tryon_cyclegan_params {
-    int32_t batch;          /* images per run, >= 1 */
-    int32_t height, width;  /* input size in pixels */
+    int32_t batch;         /* images per run, >= 1 */
+    int32_t height, width; /* input size in pixels */
 } tryon_cyclegan_params;
 
 /* batch 1, 256 x 256. */
@@ -445,11 +443,11 @@ tryon_cyclegan_params tryon_cyclegan_params_default(void);
 
 typedef struct tryon_cyclegan_info {
     tryon_cyclegan_family family;
-    const char *family_name;          /* "cyclegan" or "transformernet", static */
+    const char *family_name; /* "cyclegan" or "transformernet", static */
     int32_t in_channels, out_channels;
-    int32_t out_height, out_width;    /* for the params given */
-    float range_lo, range_hi;         /* nominal input/output range: -1..1 or 0..255 */
-    int32_t ngf, n_blocks;            /* ResnetGenerator width and residual blocks */
+    int32_t out_height, out_width; /* for the params given */
+    float range_lo, range_hi;      /* nominal input/output range: -1..1 or 0..255 */
+    int32_t ngf, n_blocks;         /* ResnetGenerator width and residual blocks */
 } tryon_cyclegan_info;
 
 /* Reads the family and hyper-parameters from w's metadata and checks params
@@ -562,8 +560,8 @@ tryon_fit_params tryon_fit_params_default(void);
  * 3 "controls" (1, 18, 5) (garment point, body point, used; last row: valid,
  * shoulder width), 4 "person" (1, H, W, 3) F32 when generated.
  * The weights must stay open while the model lives. */
-tryon_status tryon_fit_load(tryon_ctx *ctx, const tryon_weights *posenet,
-                            const tryon_fit_params *p, tryon_model **out);
+tryon_status tryon_fit_load(tryon_ctx *ctx, const tryon_weights *posenet, const tryon_fit_params *p,
+                            tryon_model **out);
 /* Copies a prepared garment into the model's inputs (texture size and mesh
  * must match the model's). */
 tryon_status tryon_fit_set_garment(tryon_model *m, const tryon_garment *g);

@@ -28,7 +28,7 @@ typedef enum tr_act {
     TR_ACT_NONE = 0,
     TR_ACT_RELU,
     TR_ACT_RELU6,
-    TR_ACT_LRELU,   /* v < 0 ? alpha*v : v */
+    TR_ACT_LRELU, /* v < 0 ? alpha*v : v */
     TR_ACT_TANH,
     TR_ACT_SIGMOID,
     TR_ACT_COUNT
@@ -36,9 +36,9 @@ typedef enum tr_act {
 
 typedef struct tr_epilogue {
     tr_act act;
-    float alpha;  /* leaky relu slope */
-    float gain;   /* applied after the activation (StyleGAN's sqrt(2)) */
-    float clamp;  /* > 0: clamp to [-clamp, clamp] after the gain; 0: none */
+    float alpha; /* leaky relu slope */
+    float gain;  /* applied after the activation (StyleGAN's sqrt(2)) */
+    float clamp; /* > 0: clamp to [-clamp, clamp] after the gain; 0: none */
 } tr_epilogue;
 
 /* act with gain 1, no clamp, alpha 0.2 for lrelu. */
@@ -59,7 +59,7 @@ const char *tr_act_name(tr_act a);
 
 typedef enum tr_pad_mode {
     TR_PAD_ZEROS = 0,
-    TR_PAD_REFLECT,   /* requires pad < size on that side */
+    TR_PAD_REFLECT, /* requires pad < size on that side */
     TR_PAD_REPLICATE,
     TR_PAD_COUNT
 } tr_pad_mode;
@@ -78,32 +78,32 @@ typedef enum tr_conv_accum {
 } tr_conv_accum;
 
 typedef struct tr_conv2d_desc {
-    int32_t n, h, w, c_in;     /* input  (N, H, W, C_in) */
-    int32_t oh, ow, c_out;     /* output (N, OH, OW, C_out) */
-    int32_t kh, kw;            /* weight (C_out, KH, KW, C_in/groups) */
+    int32_t n, h, w, c_in; /* input  (N, H, W, C_in) */
+    int32_t oh, ow, c_out; /* output (N, OH, OW, C_out) */
+    int32_t kh, kw;        /* weight (C_out, KH, KW, C_in/groups) */
     int32_t stride_h, stride_w;
     int32_t dil_h, dil_w;
     int32_t pad_top, pad_left; /* bottom/right padding is implied by oh, ow */
     int32_t groups;
     tr_pad_mode pad_mode;
     tr_epilogue ep;
-    int64_t add_shape[4];      /* shape of `add`, each dim 1 or the output's */
+    int64_t add_shape[4]; /* shape of `add`, each dim 1 or the output's */
     tr_conv_accum accum;
-    int32_t winograd;          /* 1: the fast CPU kernels may compute this 3x3 stride-1
-                                  conv by Winograd F(4x4,3x3), whose error bound
-                                  (kernels/fast/winograd.c) the layer accepts; 0: never */
+    int32_t winograd; /* 1: the fast CPU kernels may compute this 3x3 stride-1
+                         conv by Winograd F(4x4,3x3), whose error bound
+                         (kernels/fast/winograd.c) the layer accepts; 0: never */
 } tr_conv2d_desc;
 
 typedef struct tr_conv2d_args {
     tr_conv2d_desc d;
-    const float *x;            /* (N, H, W, C_in) */
-    const float *w;            /* (C_out, KH, KW, C_in/groups) */
-    const float *bias;         /* (C_out) or NULL */
-    const float *in_scale;     /* (N, C_in) or NULL: per-sample input scaling */
-    const float *out_scale;    /* (N, C_out) or NULL: per-sample output scaling */
-    const float *add;          /* broadcast to (N, OH, OW, C_out) or NULL */
-    const float *residual;     /* (N, OH, OW, C_out) or NULL */
-    float *y;                  /* (N, OH, OW, C_out) */
+    const float *x;         /* (N, H, W, C_in) */
+    const float *w;         /* (C_out, KH, KW, C_in/groups) */
+    const float *bias;      /* (C_out) or NULL */
+    const float *in_scale;  /* (N, C_in) or NULL: per-sample input scaling */
+    const float *out_scale; /* (N, C_out) or NULL: per-sample output scaling */
+    const float *add;       /* broadcast to (N, OH, OW, C_out) or NULL */
+    const float *residual;  /* (N, OH, OW, C_out) or NULL */
+    float *y;               /* (N, OH, OW, C_out) */
 } tr_conv2d_args;
 
 void tr_cpu_conv2d_f32(tr_pool *pool, const tr_conv2d_args *a);
@@ -126,7 +126,7 @@ void tr_tf_same_pad(int32_t in, int32_t k, int32_t stride, int32_t dil, int32_t 
 typedef struct tr_conv_transpose2d_desc {
     int32_t n, h, w, c_in;
     int32_t oh, ow, c_out;
-    int32_t kh, kw;            /* weight (C_out, KH, KW, C_in/groups) */
+    int32_t kh, kw; /* weight (C_out, KH, KW, C_in/groups) */
     int32_t stride_h, stride_w;
     int32_t dil_h, dil_w;
     int32_t pad_top, pad_left;
@@ -136,10 +136,10 @@ typedef struct tr_conv_transpose2d_desc {
 
 typedef struct tr_conv_transpose2d_args {
     tr_conv_transpose2d_desc d;
-    const float *x;            /* (N, H, W, C_in) */
-    const float *w;            /* (C_out, KH, KW, C_in/groups) */
-    const float *bias;         /* (C_out) or NULL */
-    float *y;                  /* (N, OH, OW, C_out) */
+    const float *x;    /* (N, H, W, C_in) */
+    const float *w;    /* (C_out, KH, KW, C_in/groups) */
+    const float *bias; /* (C_out) or NULL */
+    float *y;          /* (N, OH, OW, C_out) */
 } tr_conv_transpose2d_args;
 
 void tr_cpu_conv_transpose2d_f32(tr_pool *pool, const tr_conv_transpose2d_args *a);
@@ -154,10 +154,10 @@ typedef struct tr_linear_desc {
 
 typedef struct tr_linear_args {
     tr_linear_desc d;
-    const float *x;            /* (N, K) */
-    const float *w;            /* (M, K) */
-    const float *bias;         /* (M) or NULL */
-    float *y;                  /* (N, M) */
+    const float *x;    /* (N, K) */
+    const float *w;    /* (M, K) */
+    const float *bias; /* (M) or NULL */
+    float *y;          /* (N, M) */
 } tr_linear_args;
 
 void tr_cpu_linear_f32(tr_pool *pool, const tr_linear_args *a);
@@ -175,12 +175,12 @@ typedef struct tr_instance_norm_desc {
 
 typedef struct tr_instance_norm_args {
     tr_instance_norm_desc d;
-    const float *x;            /* (N, H, W, C) */
-    const float *gamma;        /* (C) or NULL (1) */
-    const float *beta;         /* (C) or NULL (0) */
-    const float *residual;     /* (N, H, W, C) or NULL */
-    double *stats;             /* workspace (N, C, 2): mean and 1/sqrt(var + eps) */
-    float *y;                  /* (N, H, W, C); may not alias x */
+    const float *x;        /* (N, H, W, C) */
+    const float *gamma;    /* (C) or NULL (1) */
+    const float *beta;     /* (C) or NULL (0) */
+    const float *residual; /* (N, H, W, C) or NULL */
+    double *stats;         /* workspace (N, C, 2): mean and 1/sqrt(var + eps) */
+    float *y;              /* (N, H, W, C); may not alias x */
 } tr_instance_norm_args;
 
 void tr_cpu_instance_norm_f32(tr_pool *pool, const tr_instance_norm_args *a);
@@ -249,17 +249,17 @@ typedef struct tr_upfirdn2d_desc {
     int32_t oh, ow;
     int32_t up_x, up_y, down_x, down_y;
     int32_t pad_x0, pad_x1, pad_y0, pad_y1;
-    int32_t fh, fw;            /* taps; separable filters have fh == fw */
-    int32_t separable;         /* 1: f holds fw taps used on both axes */
-    int32_t flip;              /* 1: correlate (flip_filter=True) */
+    int32_t fh, fw;    /* taps; separable filters have fh == fw */
+    int32_t separable; /* 1: f holds fw taps used on both axes */
+    int32_t flip;      /* 1: correlate (flip_filter=True) */
     float gain;
 } tr_upfirdn2d_desc;
 
 typedef struct tr_upfirdn2d_args {
     tr_upfirdn2d_desc d;
-    const float *f;            /* (FH, FW), or (FW) if separable */
-    const float *x;            /* (N, H, W, C) */
-    float *y;                  /* (N, OH, OW, C) */
+    const float *f; /* (FH, FW), or (FW) if separable */
+    const float *x; /* (N, H, W, C) */
+    float *y;       /* (N, OH, OW, C) */
 } tr_upfirdn2d_args;
 
 void tr_cpu_upfirdn2d_f32(tr_pool *pool, const tr_upfirdn2d_args *a);
@@ -269,9 +269,8 @@ void tr_cpu_upfirdn2d_f32(tr_pool *pool, const tr_upfirdn2d_args *a);
 
 /* Concatenation along one axis: each input is (outer, len[i], inner) and the
  * output (outer, sum(len), inner). */
-void tr_cpu_concat(tr_pool *pool, int32_t n_inputs, const void *const *inputs,
-                   const int64_t *len, int64_t outer, int64_t inner, size_t elem_size,
-                   void *y);
+void tr_cpu_concat(tr_pool *pool, int32_t n_inputs, const void *const *inputs, const int64_t *len,
+                   int64_t outer, int64_t inner, size_t elem_size, void *y);
 
 /* y = transpose(x, perm) for 4-D x: y.shape[i] = x.shape[perm[i]]. */
 void tr_cpu_permute(tr_pool *pool, const void *x, const int64_t x_shape[4], const int32_t perm[4],
@@ -294,29 +293,29 @@ void tr_cpu_permute(tr_pool *pool, const void *x, const int64_t x_shape[4], cons
 /* row K = (pose score, 1, 0); slots without a pose are all zero.            */
 
 #define TR_POSENET_KEYPOINTS 17
-#define TR_POSENET_EDGES 16
+#define TR_POSENET_EDGES     16
 
 typedef struct tr_posenet_decode_desc {
-    int32_t n, h, w;           /* heads (N, H, W, C) */
+    int32_t n, h, w; /* heads (N, H, W, C) */
     int32_t output_stride;
-    int32_t multi;             /* 0: single pose, 1: multiple poses */
-    int32_t max_poses;         /* output slots P (1 when single) */
-    int32_t local_max_radius;  /* multi: root window half-size (tfjs-models: 1) */
-    int32_t refine_steps;      /* multi: offset refinement steps (tfjs-models: 2) */
-    double score_threshold;    /* multi: minimum root part score */
-    double nms_radius;         /* multi: pixels at network resolution */
-    double scale_y, scale_x;   /* network resolution -> image pixels */
+    int32_t multi;            /* 0: single pose, 1: multiple poses */
+    int32_t max_poses;        /* output slots P (1 when single) */
+    int32_t local_max_radius; /* multi: root window half-size (tfjs-models: 1) */
+    int32_t refine_steps;     /* multi: offset refinement steps (tfjs-models: 2) */
+    double score_threshold;   /* multi: minimum root part score */
+    double nms_radius;        /* multi: pixels at network resolution */
+    double scale_y, scale_x;  /* network resolution -> image pixels */
     double offset_y, offset_x;
 } tr_posenet_decode_desc;
 
 typedef struct tr_posenet_decode_args {
     tr_posenet_decode_desc d;
-    const float *scores;       /* (N, H, W, K) */
-    const float *offsets;      /* (N, H, W, 2K) */
-    const float *disp_fwd;     /* (N, H, W, 2E); unused when single */
-    const float *disp_bwd;     /* (N, H, W, 2E); unused when single */
-    void *ws;                  /* tr_posenet_decode_ws_bytes(&d) bytes, 8-aligned */
-    float *poses;              /* (N, P, K+1, 3) */
+    const float *scores;   /* (N, H, W, K) */
+    const float *offsets;  /* (N, H, W, 2K) */
+    const float *disp_fwd; /* (N, H, W, 2E); unused when single */
+    const float *disp_bwd; /* (N, H, W, 2E); unused when single */
+    void *ws;              /* tr_posenet_decode_ws_bytes(&d) bytes, 8-aligned */
+    float *poses;          /* (N, P, K+1, 3) */
 } tr_posenet_decode_args;
 
 int64_t tr_posenet_decode_ws_bytes(const tr_posenet_decode_desc *d);
@@ -328,25 +327,25 @@ void tr_cpu_posenet_decode(tr_pool *pool, const tr_posenet_decode_args *a);
 
 typedef enum tr_sample_mode {
     TR_SAMPLE_BILINEAR = 0,
-    TR_SAMPLE_NEAREST,         /* round half to even, like PyTorch */
+    TR_SAMPLE_NEAREST, /* round half to even, like PyTorch */
     TR_SAMPLE_MODE_COUNT
 } tr_sample_mode;
 
 typedef enum tr_sample_pad {
-    TR_SAMPLE_PAD_ZEROS = 0,   /* taps outside the image read 0 */
-    TR_SAMPLE_PAD_BORDER,      /* coordinates clamped to the edge pixels */
-    TR_SAMPLE_PAD_REFLECTION,  /* coordinates mirrored at the image bounds, then clamped */
+    TR_SAMPLE_PAD_ZEROS = 0,  /* taps outside the image read 0 */
+    TR_SAMPLE_PAD_BORDER,     /* coordinates clamped to the edge pixels */
+    TR_SAMPLE_PAD_REFLECTION, /* coordinates mirrored at the image bounds, then clamped */
     TR_SAMPLE_PAD_COUNT
 } tr_sample_pad;
 
 /* grid_sample (F.grid_sample, 2-D): y[n,i,j,:] samples x[n] at grid[n,i,j] =
  * (gx, gy); gx indexes width, gy height. kernels/cpu/grid_sample.c. */
 typedef struct tr_grid_sample_desc {
-    int32_t n, h, w, c;        /* input (N, H, W, C) */
-    int32_t oh, ow;            /* grid (N, OH, OW, 2), output (N, OH, OW, C) */
+    int32_t n, h, w, c; /* input (N, H, W, C) */
+    int32_t oh, ow;     /* grid (N, OH, OW, 2), output (N, OH, OW, C) */
     tr_sample_mode mode;
     tr_sample_pad pad;
-    int32_t align_corners;     /* 1: -1/+1 are the centres of the corner pixels */
+    int32_t align_corners; /* 1: -1/+1 are the centres of the corner pixels */
 } tr_grid_sample_desc;
 
 void tr_cpu_grid_sample_f32(tr_pool *pool, const tr_grid_sample_desc *d, const float *x,
@@ -371,11 +370,11 @@ void tr_cpu_affine_grid_f32(tr_pool *pool, const tr_affine_grid_desc *d, const f
 #define TR_TPS_MAX_POINTS 64
 
 typedef struct tr_tps_fit_desc {
-    int32_t n, k;              /* batch, control points (1..TR_TPS_MAX_POINTS) */
-    int32_t ctrl_batched;      /* 1: ctrl is (N, K, 2); 0: one (1, K, 2) set for all */
-    int32_t has_mask;          /* 1: mask (N, K) selects the points used */
-    float mask_threshold;      /* point k is used iff mask[n,k] > threshold */
-    float lambda;              /* 0..1e6: smoothing, K + lambda*I (0 = interpolation) */
+    int32_t n, k;         /* batch, control points (1..TR_TPS_MAX_POINTS) */
+    int32_t ctrl_batched; /* 1: ctrl is (N, K, 2); 0: one (1, K, 2) set for all */
+    int32_t has_mask;     /* 1: mask (N, K) selects the points used */
+    float mask_threshold; /* point k is used iff mask[n,k] > threshold */
+    float lambda;         /* 0..1e6: smoothing, K + lambda*I (0 = interpolation) */
 } tr_tps_fit_desc;
 
 /* Fits f to (ctrl, values) by solving the (K+3)x(K+3) system in double;
@@ -392,7 +391,7 @@ typedef struct tr_tps_eval_desc {
     int32_t n, k, m;
     int32_t ctrl_batched;
     int32_t points_batched;
-    int32_t h, w;              /* grid mode when h > 0 */
+    int32_t h, w; /* grid mode when h > 0 */
     int32_t align_corners;
 } tr_tps_eval_desc;
 
@@ -410,11 +409,11 @@ void tr_cpu_tps_eval_f32(tr_pool *pool, const tr_tps_eval_desc *d, const float *
 #define TR_RASTER_MAX_TRIANGLES ((1 << 24) - 1) /* ids stay exact in f32 */
 
 typedef struct tr_raster_desc {
-    int32_t n, v, p;           /* pos (N, V, P) */
-    int32_t t;                 /* tri (T, 3) */
-    int32_t h, w;              /* output image */
-    int32_t samples;           /* coverage only: 1, 2 or 4 sub-samples per axis */
-    int32_t first, count;      /* coverage only: triangles [first, first+count) */
+    int32_t n, v, p;      /* pos (N, V, P) */
+    int32_t t;            /* tri (T, 3) */
+    int32_t h, w;         /* output image */
+    int32_t samples;      /* coverage only: 1, 2 or 4 sub-samples per axis */
+    int32_t first, count; /* coverage only: triangles [first, first+count) */
 } tr_raster_desc;
 
 /* rast (N, H, W, 4) = (u, v, z, id+1) of the visible triangle, nvdiffrast's
@@ -433,24 +432,20 @@ void tr_cpu_raster_coverage_f32(tr_pool *pool, const tr_raster_desc *d, const fl
 /* interpolate: y[n,i,j,:] = u*A[t0] + v*A[t1] + (1-u-v)*A[t2] for the triangle
  * id in rast (tri[id-1] = t0, t1, t2), 0 on background. attr (N or 1, V, C). */
 typedef struct tr_interpolate_desc {
-    int32_t n, h, w;           /* rast (N, H, W, 4), output (N, H, W, C) */
+    int32_t n, h, w; /* rast (N, H, W, 4), output (N, H, W, C) */
     int32_t v, c, t;
-    int32_t attr_batched;      /* 1: attr (N, V, C); 0: (1, V, C) shared */
+    int32_t attr_batched; /* 1: attr (N, V, C); 0: (1, V, C) shared */
 } tr_interpolate_desc;
 
 void tr_cpu_interpolate_f32(tr_pool *pool, const tr_interpolate_desc *d, const float *attr,
                             const float *rast, const int32_t *tri, float *y);
 
-typedef enum tr_tex_filter {
-    TR_TEX_LINEAR = 0,
-    TR_TEX_NEAREST,
-    TR_TEX_FILTER_COUNT
-} tr_tex_filter;
+typedef enum tr_tex_filter { TR_TEX_LINEAR = 0, TR_TEX_NEAREST, TR_TEX_FILTER_COUNT } tr_tex_filter;
 
 typedef enum tr_tex_boundary {
-    TR_TEX_WRAP = 0,           /* repeat (nvdiffrast's default) */
-    TR_TEX_CLAMP,              /* clamp to the edge texels' centres */
-    TR_TEX_ZERO,               /* taps outside the texture read 0 */
+    TR_TEX_WRAP = 0, /* repeat (nvdiffrast's default) */
+    TR_TEX_CLAMP,    /* clamp to the edge texels' centres */
+    TR_TEX_ZERO,     /* taps outside the texture read 0 */
     TR_TEX_BOUNDARY_COUNT
 } tr_tex_boundary;
 
@@ -458,15 +453,15 @@ typedef enum tr_tex_boundary {
  * corner of texel (0, 0) (row 0 of the texture's memory, which is the top row
  * of a tryon image), (1, 1) the bottom-right corner of the last texel. */
 typedef struct tr_texture_desc {
-    int32_t n, h, w;           /* uv (N, H, W, 2), output (N, H, W, C) */
-    int32_t th, tw, c;         /* tex (N or 1, TH, TW, C) */
+    int32_t n, h, w;   /* uv (N, H, W, 2), output (N, H, W, C) */
+    int32_t th, tw, c; /* tex (N or 1, TH, TW, C) */
     int32_t tex_batched;
     tr_tex_filter filter;
     tr_tex_boundary boundary;
 } tr_texture_desc;
 
-void tr_cpu_texture_f32(tr_pool *pool, const tr_texture_desc *d, const float *tex,
-                        const float *uv, float *y);
+void tr_cpu_texture_f32(tr_pool *pool, const tr_texture_desc *d, const float *tex, const float *uv,
+                        float *y);
 
 /* ------------------------------------------------------------------------ */
 /* CUDA launchers. Without CUDA they are inline stubs reporting no device.    */
@@ -497,7 +492,7 @@ typedef struct tr_cuda_stats {
 
 #if TR_WITH_CUDA
 int32_t tr_cuda_device_count(char *why, size_t why_size);
-tryon_status tr_cuda_ctx_init(tryon_ctx *ctx);  /* sets ctx->cuda */
+tryon_status tr_cuda_ctx_init(tryon_ctx *ctx); /* sets ctx->cuda */
 void tr_cuda_ctx_free(tryon_ctx *ctx);
 /* Uploads g's parameters, allocates its arena; fails with UNSUPPORTED naming
  * the first op without a CUDA adapter. g must be planned and outlive m. */
@@ -531,7 +526,7 @@ tryon_status tr_cuda_model_read_arena(tr_cuda_model *m, int64_t offset, void *ds
 
 /* Op adapters, named in tr_op_table through TR_CUDA_OP(name) as they exist. */
 #define TR_CUDA_OP(name) tr_cuda_op_##name
-#define TR_CUDA_OP_DECL(name)                                                            \
+#define TR_CUDA_OP_DECL(name)                                                                      \
     tryon_status tr_cuda_op_##name(const struct tr_exec *ex, const struct tr_node *n)
 #else
 static inline int32_t tr_cuda_device_count(char *why, size_t why_size) {
@@ -597,7 +592,7 @@ static inline tryon_status tr_cuda_model_read_arena(tr_cuda_model *m, int64_t of
     (void)m, (void)offset, (void)dst, (void)bytes;
     return TRYON_ERR_NO_DEVICE;
 }
-#define TR_CUDA_OP(name) NULL
+#define TR_CUDA_OP(name)      NULL
 #define TR_CUDA_OP_DECL(name) struct tr_cuda_unused_##name
 #endif
 
@@ -643,16 +638,16 @@ void tr_cpu_demod_f32(tr_pool *pool, const tr_demod_desc *d, const float *s, con
 typedef struct tr_scale_channels_desc {
     int32_t n, h, w, c;
     tr_epilogue ep;
-    int64_t add_shape[4];      /* each dim 1 or the output's */
+    int64_t add_shape[4]; /* each dim 1 or the output's */
 } tr_scale_channels_desc;
 
 typedef struct tr_scale_channels_args {
     tr_scale_channels_desc d;
-    const float *x;            /* (N, H, W, C) */
-    const float *scale;        /* (N, C) or NULL */
-    const float *add;          /* broadcast to (N, H, W, C) or NULL */
-    const float *bias;         /* (C) or NULL */
-    float *y;                  /* (N, H, W, C); may alias x */
+    const float *x;     /* (N, H, W, C) */
+    const float *scale; /* (N, C) or NULL */
+    const float *add;   /* broadcast to (N, H, W, C) or NULL */
+    const float *bias;  /* (C) or NULL */
+    float *y;           /* (N, H, W, C); may alias x */
 } tr_scale_channels_args;
 
 void tr_cpu_scale_channels_f32(tr_pool *pool, const tr_scale_channels_args *a);
@@ -679,7 +674,7 @@ typedef enum tr_noise_mode {
 
 typedef struct tr_noise_desc {
     int32_t n, h, w;
-    int32_t stream;            /* layer index: distinct noise per layer */
+    int32_t stream; /* layer index: distinct noise per layer */
     float strength;
 } tr_noise_desc;
 

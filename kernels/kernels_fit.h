@@ -69,8 +69,8 @@ typedef struct tr_mask_clean_desc {
 } tr_mask_clean_desc;
 
 int64_t tr_mask_clean_ws_bytes(const tr_mask_clean_desc *d);
-void tr_cpu_mask_clean_f32(tr_pool *pool, const tr_mask_clean_desc *d, const float *mask,
-                           void *ws, float *y);
+void tr_cpu_mask_clean_f32(tr_pool *pool, const tr_mask_clean_desc *d, const float *mask, void *ws,
+                           float *y);
 
 /* ------------------------------------------------------------------------ */
 /* Garment anchors: points of an upper-body garment found from the mask's     */
@@ -80,18 +80,18 @@ void tr_cpu_mask_clean_f32(tr_pool *pool, const tr_mask_clean_desc *d, const flo
 /* the top (camisoles, tank tops).                                           */
 
 typedef enum tr_anchor {
-    TR_ANCHOR_NECK = 0,       /* top of the garment on its centre column */
-    TR_ANCHOR_SHOULDER_L,     /* shoulder seam end, or strap top */
+    TR_ANCHOR_NECK = 0,   /* top of the garment on its centre column */
+    TR_ANCHOR_SHOULDER_L, /* shoulder seam end, or strap top */
     TR_ANCHOR_SHOULDER_R,
-    TR_ANCHOR_PIT_L,          /* armpit: where the side of the torso starts */
+    TR_ANCHOR_PIT_L, /* armpit: where the side of the torso starts */
     TR_ANCHOR_PIT_R,
-    TR_ANCHOR_WAIST_L,        /* torso sides halfway down */
+    TR_ANCHOR_WAIST_L, /* torso sides halfway down */
     TR_ANCHOR_WAIST_R,
-    TR_ANCHOR_HEM_L,          /* bottom corners of the torso */
+    TR_ANCHOR_HEM_L, /* bottom corners of the torso */
     TR_ANCHOR_HEM_R,
-    TR_ANCHOR_SLEEVE_IN_L,    /* sleeve edges halfway down the sleeve, inner and outer */
+    TR_ANCHOR_SLEEVE_IN_L, /* sleeve edges halfway down the sleeve, inner and outer */
     TR_ANCHOR_SLEEVE_OUT_L,
-    TR_ANCHOR_CUFF_IN_L,      /* sleeve edges just above its end */
+    TR_ANCHOR_CUFF_IN_L, /* sleeve edges just above its end */
     TR_ANCHOR_CUFF_OUT_L,
     TR_ANCHOR_SLEEVE_IN_R,
     TR_ANCHOR_SLEEVE_OUT_R,
@@ -174,7 +174,7 @@ void tr_cpu_garment_tri(tr_pool *pool, const tr_garment_tri_desc *d, const float
  * the hips when the hips are seen), and each sleeve is laid along its arm
  * (shoulder -> elbow -> wrist) at the garment's own sleeve length. */
 typedef struct tr_fit_controls_desc {
-    int32_t n, p;              /* poses (N, P, 18, 3) */
+    int32_t n, p; /* poses (N, P, 18, 3) */
     int32_t tex_h, tex_w;
     float min_score;
 } tr_fit_controls_desc;
@@ -221,7 +221,7 @@ typedef struct tr_shade_composite_desc {
 
 int64_t tr_shade_composite_ws_bytes(const tr_shade_composite_desc *d);
 void tr_cpu_shade_composite_f32(tr_pool *pool, const tr_shade_composite_desc *d,
-                                const float *person, const float *layer, const float *lum,
-                                void *ws, uint8_t *y);
+                                const float *person, const float *layer, const float *lum, void *ws,
+                                uint8_t *y);
 
 #endif /* TR_KERNELS_FIT_H */

@@ -110,8 +110,8 @@ static tryon_status check_params(tryon_ctx *ctx, const tryon_weights *posenet,
                                  const tryon_fit_params *p) {
     if (!p || (!posenet && !p->external_pose))
         return TR_FAIL(ctx, TRYON_ERR_INVALID_ARG, "fit: NULL PoseNet weights or params");
-    if (!p->person_generator && (p->width < 16 || p->height < 16 || p->width > 16384 ||
-                                 p->height > 16384))
+    if (!p->person_generator &&
+        (p->width < 16 || p->height < 16 || p->width > 16384 || p->height > 16384))
         return TR_FAIL(ctx, TRYON_ERR_INVALID_ARG, "fit: person image %dx%d outside 16..16384",
                        p->width, p->height);
     if ((int64_t)p->width * p->height > ctx->params.max_image_pixels)
@@ -128,14 +128,15 @@ static tryon_status check_params(tryon_ctx *ctx, const tryon_weights *posenet,
     return TRYON_OK;
 }
 
-tryon_status tryon_fit_load(tryon_ctx *ctx, const tryon_weights *posenet,
-                            const tryon_fit_params *p, tryon_model **out) {
+tryon_status tryon_fit_load(tryon_ctx *ctx, const tryon_weights *posenet, const tryon_fit_params *p,
+                            tryon_model **out) {
     *out = NULL;
     TR_TRY(check_params(ctx, posenet, p));
     tr_graph *g;
     TR_TRY(tr_graph_init(ctx, &g));
     const int32_t TW = p->texture_width, TH = p->texture_height;
-    const int64_t V = tr_fit_n_vertices(p->grid_x, p->grid_y), T = 2 * (int64_t)p->grid_x * p->grid_y;
+    const int64_t V = tr_fit_n_vertices(p->grid_x, p->grid_y),
+                  T = 2 * (int64_t)p->grid_x * p->grid_y;
 
     /* The person. */
     int32_t person_u8 = -1, person;
@@ -177,7 +178,8 @@ tryon_status tryon_fit_load(tryon_ctx *ctx, const tryon_weights *posenet,
     int32_t ctrl = tr_slice(g, rows, 2, 0, 2), vals = tr_slice(g, rows, 2, 2, 2);
     int64_t us[2] = {1, TR_ANCHOR_COUNT}, vs[4] = {1, 1, 1, 1};
     int32_t use = tr_reshape(g, tr_slice(g, rows, 2, 4, 1), 2, us);
-    int32_t valid = tr_reshape(g, tr_slice(g, tr_slice(g, ctl, 1, TR_ANCHOR_COUNT, 1), 2, 0, 1), 4, vs);
+    int32_t valid =
+        tr_reshape(g, tr_slice(g, tr_slice(g, ctl, 1, TR_ANCHOR_COUNT, 1), 2, 0, 1), 4, vs);
     /* Two splines: one through the torso's anchors, one through the sleeves'
      * (with the shoulders and armpits they share), blended per vertex by its
      * sleeve weight. One spline through all of them would drag the torso's
@@ -189,8 +191,8 @@ tryon_status tryon_fit_load(tryon_ctx *ctx, const tryon_weights *posenet,
         torso_set[k] = k <= TR_ANCHOR_HEM_R ? 1.0f : 0.0f;
         sleeve_set[k] = shared || k >= TR_ANCHOR_SLEEVE_IN_L ? 1.0f : 0.0f;
     }
-    int32_t grid = tr_fit_grid_points(g, "mesh_points", TW, TH, p->grid_x, p->grid_y,
-                                      TR_GRID_NORMALIZED);
+    int32_t grid =
+        tr_fit_grid_points(g, "mesh_points", TW, TH, p->grid_x, p->grid_y, TR_GRID_NORMALIZED);
     int32_t warped[2];
     for (int32_t part = 0; part < 2; part++) {
         int32_t set = tr_graph_const(g, part ? "sleeve_set" : "torso_set", TRYON_DTYPE_F32, 2, ms,
@@ -206,8 +208,8 @@ tryon_status tryon_fit_load(tryon_ctx *ctx, const tryon_weights *posenet,
     /* Depth: the sleeve's, already a quarter of the way into the blend between
      * the two splines, so that the blended strip, which the arm can end up
      * under, stays in front of the arm. */
-    int32_t z = tr_fit_clamp(g, tr_scale(g, sleeve, 4.0f * (Z_SLEEVE - Z_TORSO), Z_TORSO),
-                             Z_SLEEVE, Z_TORSO);
+    int32_t z = tr_fit_clamp(g, tr_scale(g, sleeve, 4.0f * (Z_SLEEVE - Z_TORSO), Z_TORSO), Z_SLEEVE,
+                             Z_TORSO);
     int32_t pg[2] = {verts, z};
     int32_t pos_g = tr_concat(g, 2, pg, 2);
 
@@ -242,8 +244,8 @@ tryon_status tryon_fit_load(tryon_ctx *ctx, const tryon_weights *posenet,
     int32_t uv = tr_slice(g, ia, 3, 0, 2);
     int32_t flag = tr_binary(g, TR_BINARY_MUL, tr_slice(g, ia, 3, 2, 1), valid);
     tr_graph_name(g, "texture");
-    int32_t layer = tr_binary(g, TR_BINARY_MUL, tr_texture(g, tex, uv, TR_TEX_LINEAR, TR_TEX_CLAMP),
-                              flag);
+    int32_t layer =
+        tr_binary(g, TR_BINARY_MUL, tr_texture(g, tex, uv, TR_TEX_LINEAR, TR_TEX_CLAMP), flag);
     if (p->feather > 0) layer = tr_fit_blur(g, layer, p->feather, "feather");
 
     /* Shading and composite. */
@@ -277,7 +279,8 @@ tryon_status tryon_fit_load(tryon_ctx *ctx, const tryon_weights *posenet,
 
 static tryon_status set_named(tryon_model *m, const char *name, const void *src, size_t bytes) {
     int32_t i = input_named(m, name);
-    if (i < 0) return TR_FAIL(m->ctx, TRYON_ERR_INVALID_ARG, "not a fit model (no input '%s')", name);
+    if (i < 0)
+        return TR_FAIL(m->ctx, TRYON_ERR_INVALID_ARG, "not a fit model (no input '%s')", name);
     return tryon_model_set_input(m, i, src, bytes);
 }
 
@@ -287,7 +290,8 @@ tryon_status tryon_fit_set_garment(tryon_model *m, const tryon_garment *gm) {
     const tr_tensor *t = &m->g->tensors[m->g->inputs[i]];
     int32_t it = input_named(m, "garment_tri");
     int64_t T = m->g->tensors[m->g->inputs[it]].shape[0];
-    if (t->shape[1] != gm->tex_h || t->shape[2] != gm->tex_w || T != 2 * (int64_t)gm->grid_x * gm->grid_y)
+    if (t->shape[1] != gm->tex_h || t->shape[2] != gm->tex_w ||
+        T != 2 * (int64_t)gm->grid_x * gm->grid_y)
         return TR_FAIL(m->ctx, TRYON_ERR_INVALID_ARG,
                        "fit: the garment has a %dx%d texture and a %dx%d mesh, the model was "
                        "built for %lldx%lld and %lld triangles",

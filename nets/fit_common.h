@@ -8,11 +8,11 @@
 /* A prepared garment: what the preparation graph computed, copied to the host. */
 struct tryon_garment {
     int32_t tex_w, tex_h, grid_x, grid_y;
-    float *texture;   /* (tex_h, tex_w, 4) premultiplied RGBA 0..1 */
-    float *mask;      /* (tex_h, tex_w) 0/1 */
+    float *texture; /* (tex_h, tex_w, 4) premultiplied RGBA 0..1 */
+    float *mask;    /* (tex_h, tex_w) 0/1 */
     float anchors[TR_ANCHOR_ROWS * 3];
-    int32_t *tri;     /* (2 * grid_x * grid_y, 3) */
-    float *sleeve;    /* (V) sleeve weight per mesh vertex */
+    int32_t *tri;  /* (2 * grid_x * grid_y, 3) */
+    float *sleeve; /* (V) sleeve weight per mesh vertex */
 };
 
 static inline int64_t tr_fit_n_vertices(int32_t gx, int32_t gy) {

@@ -32,10 +32,9 @@ tryon_garment_params tryon_garment_params_default(void) {
 
 const char *tryon_garment_anchor_name(int32_t k) {
     static const char *const names[TRYON_GARMENT_ANCHORS] = {
-        "neck",         "shoulder_l",    "shoulder_r",  "armpit_l",     "armpit_r",
-        "waist_l",      "waist_r",       "hem_l",       "hem_r",        "sleeve_in_l",
-        "sleeve_out_l", "cuff_in_l",     "cuff_out_l",  "sleeve_in_r",  "sleeve_out_r",
-        "cuff_in_r",    "cuff_out_r"};
+        "neck",       "shoulder_l",  "shoulder_r",   "armpit_l",    "armpit_r",     "waist_l",
+        "waist_r",    "hem_l",       "hem_r",        "sleeve_in_l", "sleeve_out_l", "cuff_in_l",
+        "cuff_out_l", "sleeve_in_r", "sleeve_out_r", "cuff_in_r",   "cuff_out_r"};
     return k >= 0 && k < TRYON_GARMENT_ANCHORS ? names[k] : NULL;
 }
 
@@ -109,8 +108,10 @@ static int32_t restyle(tr_graph *g, const tryon_weights *w, int32_t rgb) {
         return TR_GRAPH_FAIL(g, st, "%s", why);
     }
     if (a.in_c != 3 || a.out_c != 3)
-        return TR_GRAPH_FAIL(g, TRYON_ERR_UNSUPPORTED, "style: the net maps %d to %d channels, "
-                             "not RGB to RGB", a.in_c, a.out_c);
+        return TR_GRAPH_FAIL(g, TRYON_ERR_UNSUPPORTED,
+                             "style: the net maps %d to %d channels, "
+                             "not RGB to RGB",
+                             a.in_c, a.out_c);
     int resnet = a.family == TRYON_CYCLEGAN_RESNET;
     int32_t x = resnet ? tr_scale(g, rgb, 1.0f / 127.5f, -1.0f) : rgb;
     x = tr_cyclegan_build(g, w, &a, x);
@@ -170,8 +171,8 @@ static tryon_status build(tryon_ctx *ctx, const tryon_image *img, const tryon_ga
     tr_graph_name(g, "mask");
     int32_t m = C == 4 ? tr_bg_mask(g, x, TR_BG_MASK_ALPHA, 127.5f)
                        : tr_bg_mask(g, x, TR_BG_MASK_BORDER, p->background_threshold);
-    int32_t r = p->close_radius > 0 ? p->close_radius
-                                    : (int32_t)lround(0.006 * (TW > TH ? TW : TH));
+    int32_t r =
+        p->close_radius > 0 ? p->close_radius : (int32_t)lround(0.006 * (TW > TH ? TW : TH));
     r = r < 1 ? 1 : r;
     tr_graph_name(g, "close");
     m = tr_morph(g, tr_morph(g, m, TR_MORPH_DILATE, r), TR_MORPH_ERODE, r);
@@ -181,7 +182,8 @@ static tryon_status build(tryon_ctx *ctx, const tryon_image *img, const tryon_ga
     m = tr_mask_clean(g, m);
     tr_graph_name(g, "anchors");
     int32_t anchors = tr_garment_anchors(g, m);
-    int32_t pts = tr_fit_grid_points(g, "mesh_points", TW, TH, p->grid_x, p->grid_y, TR_GRID_PIXELS);
+    int32_t pts =
+        tr_fit_grid_points(g, "mesh_points", TW, TH, p->grid_x, p->grid_y, TR_GRID_PIXELS);
     tr_graph_name(g, "sleeve");
     int32_t sleeve = tr_sleeve_weight(g, anchors, pts, 0.03f * (float)TW);
     tr_graph_name(g, "tri");
@@ -222,9 +224,8 @@ tryon_status tryon_garment_prepare(tryon_ctx *ctx, const tryon_image *img,
     TR_TRY(check_params(ctx, img, p, style));
     tryon_model *m;
     TR_TRY(build(ctx, img, p, style, &m));
-    tryon_status st =
-        tryon_model_set_input(m, 0, img->data,
-                              (size_t)img->width * img->height * (size_t)img->channels);
+    tryon_status st = tryon_model_set_input(
+        m, 0, img->data, (size_t)img->width * img->height * (size_t)img->channels);
     if (st == TRYON_OK) st = tryon_model_run(m);
     tryon_garment *gm = NULL;
     if (st == TRYON_OK) {

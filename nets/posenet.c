@@ -57,17 +57,15 @@ tryon_posenet_params tryon_posenet_params_default(void) {
 
 const char *tryon_posenet_keypoint_name(int32_t k) {
     static const char *const names[TRYON_POSENET_KEYPOINTS] = {
-        "nose",       "left_eye",       "right_eye",      "left_ear",    "right_ear",
-        "left_shoulder", "right_shoulder", "left_elbow",  "right_elbow", "left_wrist",
-        "right_wrist", "left_hip",      "right_hip",      "left_knee",   "right_knee",
-        "left_ankle", "right_ankle"};
+        "nose",           "left_eye",   "right_eye",   "left_ear",   "right_ear",   "left_shoulder",
+        "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hip",
+        "right_hip",      "left_knee",  "right_knee",  "left_ankle", "right_ankle"};
     return k >= 0 && k < TRYON_POSENET_KEYPOINTS ? names[k] : NULL;
 }
 
 /* ---- metadata --------------------------------------------------------------- */
 
-static int meta_int(const tryon_weights *w, const char *key, int64_t lo, int64_t hi,
-                    int32_t *out) {
+static int meta_int(const tryon_weights *w, const char *key, int64_t lo, int64_t hi, int32_t *out) {
     const char *v = tryon_weights_metadata(w, key);
     if (!v || !*v) return 0;
     char *end;
@@ -95,8 +93,7 @@ static int get_ints(const tr_json_doc *d, const tr_json *obj, const char *key, i
         e[1] = b ? tr_json_at(d, e[0]->next) : e[0];
     }
     for (int i = 0; i < (b ? 2 : 1); i++)
-        if (e[i]->type != TR_JSON_NUMBER || !e[i]->is_int || e[i]->i < lo || e[i]->i > hi)
-            return 0;
+        if (e[i]->type != TR_JSON_NUMBER || !e[i]->is_int || e[i]->i < lo || e[i]->i > hi) return 0;
     *a = (int32_t)e[0]->i;
     if (b) *b = (int32_t)e[1]->i;
     return 1;
@@ -128,20 +125,25 @@ static tryon_status parse_layer(tryon_ctx *ctx, const tr_json_doc *d, const tr_j
                        "weights: posenet.%s entry %d lacks a valid name, weight, bias, kind, "
                        "kernel, stride, dilation, padding, act, in or out",
                        table, i);
-    if (!strcmp(kind, "depthwise")) l->depthwise = 1;
+    if (!strcmp(kind, "depthwise"))
+        l->depthwise = 1;
     else if (strcmp(kind, "conv"))
-        return TR_FAIL(ctx, TRYON_ERR_FORMAT, "weights: layer '%s' has unknown kind '%s'",
-                       l->name, kind);
-    if (!strcmp(pad, "SAME")) l->same = 1;
+        return TR_FAIL(ctx, TRYON_ERR_FORMAT, "weights: layer '%s' has unknown kind '%s'", l->name,
+                       kind);
+    if (!strcmp(pad, "SAME"))
+        l->same = 1;
     else if (strcmp(pad, "VALID"))
         return TR_FAIL(ctx, TRYON_ERR_FORMAT, "weights: layer '%s' has unknown padding '%s'",
                        l->name, pad);
-    if (!strcmp(act, "relu6")) l->act = TR_ACT_RELU6;
-    else if (!strcmp(act, "relu")) l->act = TR_ACT_RELU;
-    else if (!strcmp(act, "none")) l->act = TR_ACT_NONE;
+    if (!strcmp(act, "relu6"))
+        l->act = TR_ACT_RELU6;
+    else if (!strcmp(act, "relu"))
+        l->act = TR_ACT_RELU;
+    else if (!strcmp(act, "none"))
+        l->act = TR_ACT_NONE;
     else
-        return TR_FAIL(ctx, TRYON_ERR_FORMAT, "weights: layer '%s' has unknown act '%s'",
-                       l->name, act);
+        return TR_FAIL(ctx, TRYON_ERR_FORMAT, "weights: layer '%s' has unknown act '%s'", l->name,
+                       act);
     if (l->depthwise && l->out != l->in)
         return TR_FAIL(ctx, TRYON_ERR_FORMAT,
                        "weights: depthwise layer '%s' maps %d channels to %d", l->name, l->in,
@@ -216,10 +218,9 @@ static tryon_status read_arch(tryon_ctx *ctx, const tryon_weights *w, pn_arch *a
     int64_t stride = 1;
     for (int32_t i = 0; i < a->n_layers; i++) {
         if (i > 0 && a->layers[i].in != a->layers[i - 1].out)
-            return TR_FAIL(ctx, TRYON_ERR_FORMAT,
-                           "weights: layer '%s' reads %d channels, '%s' writes %d",
-                           a->layers[i].name, a->layers[i].in, a->layers[i - 1].name,
-                           a->layers[i - 1].out);
+            return TR_FAIL(
+                ctx, TRYON_ERR_FORMAT, "weights: layer '%s' reads %d channels, '%s' writes %d",
+                a->layers[i].name, a->layers[i].in, a->layers[i - 1].name, a->layers[i - 1].out);
         stride *= a->layers[i].sh;
     }
     static const int32_t head_ch[4] = {TR_POSENET_KEYPOINTS, 2 * TR_POSENET_KEYPOINTS,
@@ -270,8 +271,8 @@ static int32_t pad_zeros(tr_graph *g, int32_t x, int32_t axis, int64_t pad) {
     memcpy(s, g->tensors[x].shape, sizeof s);
     s[axis] = pad;
     void *data;
-    int32_t z = tr_graph_const_alloc(g, axis == 1 ? "pad_rows" : "pad_cols",
-                                     g->tensors[x].dtype, 4, s, &data); /* zero-filled */
+    int32_t z = tr_graph_const_alloc(g, axis == 1 ? "pad_rows" : "pad_cols", g->tensors[x].dtype, 4,
+                                     s, &data); /* zero-filled */
     int32_t parts[3] = {z, x, z};
     tr_graph_name(g, "pad_%s", axis == 1 ? "rows" : "cols");
     return tr_concat(g, 3, parts, axis);
@@ -415,8 +416,9 @@ tryon_status tryon_posenet_load(tryon_ctx *ctx, const tryon_weights *w,
      * the heads match TF.js's bits in practice, ~6x faster. */
     build(g, w, a, p, x, image, rh, rw, p->exact ? TR_CONV_ACCUM_ROUND_ONCE : TR_CONV_ACCUM_F32,
           ids);
-    static const char *const names[7] = {"heatmap", "heatmap_scores", "offsets",
-                                         "displacement_fwd", "displacement_bwd", "poses", "input"};
+    static const char *const names[7] = {
+        "heatmap",          "heatmap_scores", "offsets", "displacement_fwd",
+        "displacement_bwd", "poses",          "input"};
     for (int32_t i = 0; i < 7; i++)
         if (i < 6 || ids[i] >= 0) tr_graph_output(g, ids[i], names[i]);
     st = tr_model_create(ctx, g, out); /* takes g, even on failure */
@@ -427,13 +429,12 @@ done:
     return st;
 }
 
-tryon_status tryon_posenet_poses(tryon_model *m, tryon_pose *out, int32_t cap,
-                                 int32_t *n_poses) {
+tryon_status tryon_posenet_poses(tryon_model *m, tryon_pose *out, int32_t cap, int32_t *n_poses) {
     *n_poses = 0;
     int32_t id = tr_model_output_id(m, TRYON_POSENET_OUT_POSES);
     const tr_tensor *t = id >= 0 ? &m->g->tensors[id] : NULL;
-    if (!t || strcmp(t->name, "poses") || t->ndim != 4 || t->shape[2] != TRYON_POSENET_KEYPOINTS + 1 ||
-        t->shape[3] != 3)
+    if (!t || strcmp(t->name, "poses") || t->ndim != 4 ||
+        t->shape[2] != TRYON_POSENET_KEYPOINTS + 1 || t->shape[3] != 3)
         return TR_FAIL(m->ctx, TRYON_ERR_INVALID_ARG, "not a PoseNet model (no poses output)");
     /* Pose by pose through the model (it may live on a GPU): no allocation. */
     float pose[(TRYON_POSENET_KEYPOINTS + 1) * 3];

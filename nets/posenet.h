@@ -14,8 +14,8 @@
 /* Pairs of keypoint ids joined when drawing a pose (keypoints.ts
  * connectedPartNames): limbs, shoulders and hips. */
 static const int8_t tr_posenet_bones[TR_POSENET_N_BONES][2] = {
-    {11, 5}, {7, 5}, {7, 9}, {11, 13}, {13, 15}, {12, 6},
-    {8, 6},  {8, 10}, {12, 14}, {14, 16}, {5, 6}, {11, 12},
+    {11, 5}, {7, 5},  {7, 9},   {11, 13}, {13, 15}, {12, 6},
+    {8, 6},  {8, 10}, {12, 14}, {14, 16}, {5, 6},   {11, 12},
 };
 
 /* Appends PoseNet (preprocessing, backbone, heads, decoder) to g for image, a

@@ -30,9 +30,8 @@ tr_convt_opts tr_convt_opts_default(void) {
 }
 
 /* Appends a node with a fresh output tensor; returns the output id. */
-static int32_t add_node(tr_graph *g, tr_op op, const int32_t *src, int32_t n_src,
-                        tryon_dtype dtype, int32_t ndim, const int64_t *shape,
-                        const tr_params *p) {
+static int32_t add_node(tr_graph *g, tr_op op, const int32_t *src, int32_t n_src, tryon_dtype dtype,
+                        int32_t ndim, const int64_t *shape, const tr_params *p) {
     if (g->status != TRYON_OK) return -1;
     TR_ASSERT(n_src <= TR_MAX_SRC);
     if (!tr_check_fits_i32(g, tr_op_table[op].name, ndim, shape)) return -1;
@@ -90,12 +89,11 @@ int32_t tr_conv2d(tr_graph *g, int32_t x, int32_t w, const tr_conv_opts *o) {
         return FAIL("%s: groups %d must divide C_in %lld and C_out %lld", op, o->groups,
                     (long long)xs[3], (long long)ws[0]);
     if (ws[3] * o->groups != xs[3])
-        return FAIL("%s: weight '%s' has %lld input channels per group, input has %lld / %d",
-                    op, g->tensors[w].name, (long long)ws[3], (long long)xs[3], o->groups);
+        return FAIL("%s: weight '%s' has %lld input channels per group, input has %lld / %d", op,
+                    g->tensors[w].name, (long long)ws[3], (long long)xs[3], o->groups);
     if (o->stride_h < 1 || o->stride_w < 1 || o->dil_h < 1 || o->dil_w < 1)
         return FAIL("%s: stride and dilation must be >= 1", op);
-    if (o->pad_mode < 0 || o->pad_mode >= TR_PAD_COUNT)
-        return FAIL("%s: invalid padding mode", op);
+    if (o->pad_mode < 0 || o->pad_mode >= TR_PAD_COUNT) return FAIL("%s: invalid padding mode", op);
     if (o->accum < 0 || o->accum >= TR_CONV_ACCUM_COUNT)
         return FAIL("%s: invalid accumulation mode", op);
     if (!tr_check_fits_i32(g, op, 4, xs) || !tr_check_fits_i32(g, op, 4, ws)) return -1;
@@ -162,8 +160,8 @@ int32_t tr_conv_transpose2d(tr_graph *g, int32_t x, int32_t w, const tr_convt_op
         return FAIL("%s: groups %d must divide C_in %lld and C_out %lld", op, o->groups,
                     (long long)xs[3], (long long)ws[0]);
     if (ws[3] * o->groups != xs[3])
-        return FAIL("%s: weight '%s' has %lld input channels per group, input has %lld / %d",
-                    op, g->tensors[w].name, (long long)ws[3], (long long)xs[3], o->groups);
+        return FAIL("%s: weight '%s' has %lld input channels per group, input has %lld / %d", op,
+                    g->tensors[w].name, (long long)ws[3], (long long)xs[3], o->groups);
     if (o->stride_h < 1 || o->stride_w < 1 || o->dil_h < 1 || o->dil_w < 1)
         return FAIL("%s: stride and dilation must be >= 1", op);
     if (o->pad_top < 0 || o->pad_bottom < 0 || o->pad_left < 0 || o->pad_right < 0)
@@ -213,8 +211,8 @@ int32_t tr_linear(tr_graph *g, int32_t x, int32_t w, int32_t bias, tr_epilogue e
         return -1;
     const int64_t *xs = g->tensors[x].shape, *ws = g->tensors[w].shape;
     if (ws[1] != xs[1])
-        return FAIL("%s: weight '%s' expects %lld inputs, input has %lld", op,
-                    g->tensors[w].name, (long long)ws[1], (long long)xs[1]);
+        return FAIL("%s: weight '%s' expects %lld inputs, input has %lld", op, g->tensors[w].name,
+                    (long long)ws[1], (long long)xs[1]);
     int64_t bs[1] = {ws[0]}, ys[2] = {xs[0], ws[0]};
     if (!tr_check_shape(g, op, "bias", bias, 1, bs) || !tr_check_fits_i32(g, op, 2, xs) ||
         !tr_check_fits_i32(g, op, 2, ws))

@@ -26,7 +26,6 @@ static int image(tr_graph *g, const char *op, const char *what, int32_t t, int64
     return 1;
 }
 
-
 int32_t tr_bg_mask(tr_graph *g, int32_t x, tr_bg_mask_mode mode, float threshold) {
     const char *op = "bg_mask";
     if (!image(g, op, "image", x, 0)) return -1;
@@ -40,8 +39,8 @@ int32_t tr_bg_mask(tr_graph *g, int32_t x, tr_bg_mask_mode mode, float threshold
     if (!isfinite(threshold)) return FAIL("%s: threshold must be finite", op);
     tr_params p;
     memset(&p, 0, sizeof p);
-    p.bg_mask = (tr_bg_mask_desc){(int32_t)s[0], (int32_t)s[1], (int32_t)s[2], (int32_t)s[3], mode,
-                                  threshold};
+    p.bg_mask = (tr_bg_mask_desc){(int32_t)s[0], (int32_t)s[1], (int32_t)s[2],
+                                  (int32_t)s[3], mode,          threshold};
     int64_t ys[4] = {s[0], s[1], s[2], 1};
     return tr_graph_add_node(g, TR_OP_BG_MASK, &x, 1, TRYON_DTYPE_F32, 4, ys, &p);
 }
@@ -55,8 +54,8 @@ int32_t tr_morph(tr_graph *g, int32_t x, tr_morph_op op_kind, int32_t radius) {
     const int64_t *s = shape_of(g, x);
     tr_params p;
     memset(&p, 0, sizeof p);
-    p.morph = (tr_morph_desc){(int32_t)s[0], (int32_t)s[1], (int32_t)s[2], (int32_t)s[3], radius,
-                              op_kind};
+    p.morph = (tr_morph_desc){(int32_t)s[0], (int32_t)s[1], (int32_t)s[2],
+                              (int32_t)s[3], radius,        op_kind};
     return tr_graph_add_node(g, TR_OP_MORPH, &x, 1, TRYON_DTYPE_F32, 4, s, &p);
 }
 
@@ -65,8 +64,8 @@ int32_t tr_mask_clean(tr_graph *g, int32_t mask) {
     if (!image(g, op, "mask", mask, 1)) return -1;
     const int64_t *s = shape_of(g, mask);
     /* The flood fill's queue holds pixel indices in int32. */
-    if (s[1] * s[2] > INT32_MAX) return FAIL("%s: %lldx%lld mask too large", op, (long long)s[2],
-                                             (long long)s[1]);
+    if (s[1] * s[2] > INT32_MAX)
+        return FAIL("%s: %lldx%lld mask too large", op, (long long)s[2], (long long)s[1]);
     tr_params p;
     memset(&p, 0, sizeof p);
     p.mask_clean = (tr_mask_clean_desc){(int32_t)s[0], (int32_t)s[1], (int32_t)s[2]};
@@ -170,8 +169,8 @@ int32_t tr_body_proxy(tr_graph *g, int32_t poses, float min_score, float z) {
     return tr_graph_add_node(g, TR_OP_BODY_PROXY, &poses, 1, TRYON_DTYPE_F32, 3, ys, &p);
 }
 
-int32_t tr_shade_composite(tr_graph *g, int32_t person, int32_t layer, int32_t lum,
-                           float strength, float lo, float hi) {
+int32_t tr_shade_composite(tr_graph *g, int32_t person, int32_t layer, int32_t lum, float strength,
+                           float lo, float hi) {
     const char *op = "shade_composite";
     if (!image(g, op, "person", person, 3) || !image(g, op, "layer", layer, 4) ||
         !image(g, op, "luminance", lum, 1))
@@ -185,8 +184,8 @@ int32_t tr_shade_composite(tr_graph *g, int32_t person, int32_t layer, int32_t l
         return FAIL("%s: need strength >= 0 and 0 < lo <= hi", op);
     tr_params p;
     memset(&p, 0, sizeof p);
-    p.comp = (tr_shade_composite_desc){(int32_t)s[0], (int32_t)s[1], (int32_t)s[2], strength, lo,
-                                       hi};
+    p.comp =
+        (tr_shade_composite_desc){(int32_t)s[0], (int32_t)s[1], (int32_t)s[2], strength, lo, hi};
     int64_t ys[4] = {s[0], s[1], s[2], 3};
     int32_t src[3] = {person, layer, lum};
     return tr_graph_add_node(g, TR_OP_SHADE_COMPOSITE, src, 3, TRYON_DTYPE_U8, 4, ys, &p);

@@ -17,11 +17,10 @@ static int head_ok(tr_graph *g, const char *what, int32_t t, int32_t ref, int64_
     const tr_tensor *tt = &g->tensors[t];
     const tr_tensor *r = ref >= 0 ? &g->tensors[ref] : tt;
     if (tt->dtype != TRYON_DTYPE_F32 || tt->ndim != 4 || tt->shape[3] != c ||
-        tt->shape[0] != r->shape[0] || tt->shape[1] != r->shape[1] ||
-        tt->shape[2] != r->shape[2]) {
+        tt->shape[0] != r->shape[0] || tt->shape[1] != r->shape[1] || tt->shape[2] != r->shape[2]) {
         char s[96];
-        FAIL("posenet_decode: %s '%s' is %s %s, expected F32 (N, H, W, %lld) like the scores",
-             what, tt->name, tryon_dtype_name(tt->dtype), tr_shape_str(tt->ndim, tt->shape, s, sizeof s),
+        FAIL("posenet_decode: %s '%s' is %s %s, expected F32 (N, H, W, %lld) like the scores", what,
+             tt->name, tryon_dtype_name(tt->dtype), tr_shape_str(tt->ndim, tt->shape, s, sizeof s),
              (long long)c);
         return 0;
     }
@@ -46,11 +45,11 @@ int32_t tr_posenet_decode(tr_graph *g, int32_t scores, int32_t offsets, int32_t 
     if (d->max_poses < 1 || d->max_poses > 1000 || (!d->multi && d->max_poses != 1))
         return FAIL("posenet_decode: max_poses %d must be 1 (single) or 1..1000 (multi)",
                     d->max_poses);
-    if (d->multi && (d->local_max_radius < 0 || d->local_max_radius > 64 ||
-                     d->refine_steps < 0 || d->refine_steps > 64))
+    if (d->multi && (d->local_max_radius < 0 || d->local_max_radius > 64 || d->refine_steps < 0 ||
+                     d->refine_steps > 64))
         return FAIL("posenet_decode: local maximum radius and refine steps must be in 0..64");
-    if (d->multi && !(isfinite(d->score_threshold) && isfinite(d->nms_radius) &&
-                      d->nms_radius >= 0))
+    if (d->multi &&
+        !(isfinite(d->score_threshold) && isfinite(d->nms_radius) && d->nms_radius >= 0))
         return FAIL("posenet_decode: score threshold and NMS radius must be finite, radius >= 0");
     if (!(isfinite(d->scale_y) && isfinite(d->scale_x) && isfinite(d->offset_y) &&
           isfinite(d->offset_x)))

@@ -101,7 +101,8 @@ int32_t tr_demod_coefs(tr_graph *g, int32_t s, int32_t wsq, float eps) {
                     (long long)tw->shape[1], (long long)ts->shape[1]);
     if (!(eps >= 0)) return FAIL("%s: eps must be >= 0", op);
     if (!tr_check_fits_i32(g, op, ts->ndim, ts->shape) ||
-        !tr_check_fits_i32(g, op, tw->ndim, tw->shape)) return -1;
+        !tr_check_fits_i32(g, op, tw->ndim, tw->shape))
+        return -1;
     tr_params p;
     memset(&p, 0, sizeof p);
     p.demod.n = (int32_t)ts->shape[0], p.demod.c_in = (int32_t)ts->shape[1];
@@ -118,13 +119,15 @@ int32_t tr_scale_channels(tr_graph *g, int32_t x, int32_t scale, int32_t add, in
     if (!tr_check_operand(g, op, "input", x, 0, TRYON_DTYPE_F32, 4) ||
         !tr_check_operand(g, op, "scale", scale, 1, TRYON_DTYPE_F32, 2) ||
         !tr_check_operand(g, op, "add", add, 1, TRYON_DTYPE_F32, 4) ||
-        !tr_check_operand(g, op, "bias", bias, 1, TRYON_DTYPE_F32, 1) || !tr_check_epilogue(g, op, &ep))
+        !tr_check_operand(g, op, "bias", bias, 1, TRYON_DTYPE_F32, 1) ||
+        !tr_check_epilogue(g, op, &ep))
         return -1;
     const tr_tensor *t = &g->tensors[x];
     if (!tr_check_fits_i32(g, op, t->ndim, t->shape)) return -1;
     int64_t xs[4], cs[2] = {t->shape[0], t->shape[3]}, bs[1] = {t->shape[3]};
     memcpy(xs, t->shape, sizeof xs);
-    if (!tr_check_shape(g, op, "scale", scale, 2, cs) || !tr_check_shape(g, op, "bias", bias, 1, bs))
+    if (!tr_check_shape(g, op, "scale", scale, 2, cs) ||
+        !tr_check_shape(g, op, "bias", bias, 1, bs))
         return -1;
     tr_params p;
     memset(&p, 0, sizeof p);

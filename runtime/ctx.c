@@ -8,7 +8,7 @@
 #include "pool.h"
 
 #define TR_STR_(x) #x
-#define TR_STR(x) TR_STR_(x)
+#define TR_STR(x)  TR_STR_(x)
 
 #if TR_WITH_CUDA
 #define TR_BACKENDS " (cpu+cuda)"
@@ -26,8 +26,8 @@ tryon_ctx_params tryon_ctx_params_default(void) {
     memset(&p, 0, sizeof p);
     p.device = TRYON_DEVICE_CPU;
     p.n_threads = 0;
-    p.max_image_pixels = (int64_t)1 << 26;  /* 8192 x 8192 */
-    p.max_tensor_bytes = (int64_t)1 << 32;  /* 4 GiB */
+    p.max_image_pixels = (int64_t)1 << 26; /* 8192 x 8192 */
+    p.max_tensor_bytes = (int64_t)1 << 32; /* 4 GiB */
     p.cuda_precision = TRYON_DTYPE_F32;
     p.kernels = TRYON_KERNELS_OWN;
     return p;

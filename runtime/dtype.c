@@ -29,8 +29,8 @@ const char *tr_shape_str(int32_t ndim, const int64_t *shape, char *buf, size_t s
     size_t len = 0;
     len += (size_t)snprintf(buf, size, "[");
     for (int32_t i = 0; i < ndim && len < size; i++)
-        len += (size_t)snprintf(buf + len, size - len, "%s%lld", i ? ", " : "",
-                                (long long)shape[i]);
+        len +=
+            (size_t)snprintf(buf + len, size - len, "%s%lld", i ? ", " : "", (long long)shape[i]);
     if (len < size) snprintf(buf + len, size - len, "]");
     return buf;
 }

@@ -80,7 +80,9 @@ static int32_t add_tensor(tr_graph *g, const char *name, tryon_dtype dtype, int3
         /* An unnamed activation is named after the node being built, if any. */
         char sh[96];
         return TR_GRAPH_FAIL(g, TRYON_ERR_LIMIT, "%s %s: %lld bytes exceed the tensor limit %lld",
-                             name && *name ? name : g->next_name[0] ? g->next_name : "activation",
+                             name && *name     ? name
+                             : g->next_name[0] ? g->next_name
+                                               : "activation",
                              tr_shape_str(ndim, shape, sh, sizeof sh), (long long)bytes,
                              (long long)g->ctx->params.max_tensor_bytes);
     }

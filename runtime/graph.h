@@ -19,7 +19,7 @@
 #include "internal.h"
 #include "kernels.h"
 
-#define TR_MAX_SRC 8
+#define TR_MAX_SRC  8
 #define TR_NAME_LEN 64
 
 typedef enum tr_mem {
@@ -39,11 +39,11 @@ typedef struct tr_tensor {
     int32_t ndim;
     int64_t shape[TRYON_MAX_DIMS]; /* outermost first; unused trailing dims are 1 */
     tr_mem mem;
-    int32_t flags;                 /* TR_TENSOR_* */
-    int64_t offset;                /* bytes into the arena or the constant buffer */
-    const void *ext;               /* TR_MEM_EXTERN only */
-    int32_t producer;              /* node index, -1 for inputs and constants */
-    int32_t last_use;              /* node index of the last reader (planner) */
+    int32_t flags;    /* TR_TENSOR_* */
+    int64_t offset;   /* bytes into the arena or the constant buffer */
+    const void *ext;  /* TR_MEM_EXTERN only */
+    int32_t producer; /* node index, -1 for inputs and constants */
+    int32_t last_use; /* node index of the last reader (planner) */
     char name[TR_NAME_LEN];
 } tr_tensor;
 
@@ -78,7 +78,7 @@ typedef enum tr_op {
     TR_OP_RASTER_COVERAGE,
     TR_OP_INTERPOLATE,
     TR_OP_TEXTURE,
-    TR_OP_BG_MASK,             /* try-on: graph_fit.h */
+    TR_OP_BG_MASK, /* try-on: graph_fit.h */
     TR_OP_MORPH,
     TR_OP_MASK_CLEAN,
     TR_OP_GARMENT_ANCHORS,
@@ -96,27 +96,39 @@ typedef union tr_params {
     tr_linear_desc linear;
     tr_instance_norm_desc inorm;
     tr_binary_op binary;
-    struct { float scale, bias; } scale;   /* TR_OP_SCALE, TR_OP_CAST_U8 */
+    struct {
+        float scale, bias;
+    } scale; /* TR_OP_SCALE, TR_OP_CAST_U8 */
     tr_epilogue act;
-    struct { int32_t fy, fx; } upsample;
+    struct {
+        int32_t fy, fx;
+    } upsample;
     tr_resize_desc resize;
     tr_upfirdn2d_desc upfirdn;
-    struct { int32_t axis; } concat;
-    struct { int32_t perm[4]; } permute;
-    struct { float eps; } norm2;           /* TR_OP_NORMALIZE_2ND */
-    struct { int32_t axis, start, len; } slice;
+    struct {
+        int32_t axis;
+    } concat;
+    struct {
+        int32_t perm[4];
+    } permute;
+    struct {
+        float eps;
+    } norm2; /* TR_OP_NORMALIZE_2ND */
+    struct {
+        int32_t axis, start, len;
+    } slice;
     tr_demod_desc demod;
     tr_scale_channels_desc schan;
     tr_noise_desc noise;
     tr_posenet_decode_desc pose;
-    tr_grid_sample_desc gsample;  /* warping and rasterization: graph_warp.h */
+    tr_grid_sample_desc gsample; /* warping and rasterization: graph_warp.h */
     tr_affine_grid_desc agrid;
     tr_tps_fit_desc tps_fit;
-    tr_tps_eval_desc tps_eval;    /* TR_OP_TPS_GRID, TR_OP_TPS_TRANSFORM */
-    tr_raster_desc raster;        /* TR_OP_RASTERIZE, TR_OP_RASTER_COVERAGE */
+    tr_tps_eval_desc tps_eval; /* TR_OP_TPS_GRID, TR_OP_TPS_TRANSFORM */
+    tr_raster_desc raster;     /* TR_OP_RASTERIZE, TR_OP_RASTER_COVERAGE */
     tr_interpolate_desc interp;
     tr_texture_desc tex;
-    tr_bg_mask_desc bg_mask;     /* try-on: graph_fit.h */
+    tr_bg_mask_desc bg_mask; /* try-on: graph_fit.h */
     tr_morph_desc morph;
     tr_mask_clean_desc mask_clean;
     tr_garment_anchors_desc anchors;
@@ -130,33 +142,33 @@ typedef union tr_params {
 typedef struct tr_node {
     tr_op op;
     int32_t n_src;
-    int32_t src[TR_MAX_SRC];   /* tensor ids; -1 marks an absent optional operand */
-    int32_t dst;               /* tensor id */
-    int64_t ws_bytes;          /* per-op workspace in the arena */
+    int32_t src[TR_MAX_SRC]; /* tensor ids; -1 marks an absent optional operand */
+    int32_t dst;             /* tensor id */
+    int64_t ws_bytes;        /* per-op workspace in the arena */
     int64_t ws_offset;
     tr_params p;
-    int32_t keep_f32;          /* CUDA: computes and stores in F32 whatever the
-                                  precision (tr_graph_keep_f32) */
+    int32_t keep_f32; /* CUDA: computes and stores in F32 whatever the
+                         precision (tr_graph_keep_f32) */
     char name[TR_NAME_LEN];
 } tr_node;
 
 typedef struct tr_graph {
     tryon_ctx *ctx;
-    tryon_status status;       /* sticky first error */
-    tr_tensor *tensors;        /* (n_tensors) */
+    tryon_status status; /* sticky first error */
+    tr_tensor *tensors;  /* (n_tensors) */
     int32_t n_tensors, cap_tensors;
-    tr_node *nodes;            /* (n_nodes), execution order */
+    tr_node *nodes; /* (n_nodes), execution order */
     int32_t n_nodes, cap_nodes;
-    uint8_t *consts;           /* constant buffer, TR_HOST_ALIGN aligned */
+    uint8_t *consts; /* constant buffer, TR_HOST_ALIGN aligned */
     int64_t consts_bytes, consts_cap;
     int32_t *inputs, *outputs; /* tensor ids, in declaration order */
     int32_t n_inputs, n_outputs;
     int planned;
-    int64_t arena_bytes;       /* set by tr_graph_plan */
-    struct tr_fast_plan *fast; /* fast CPU kernels' choices and packed weights
-                                  (runtime/ops_fast.c); NULL: reference kernels */
+    int64_t arena_bytes;         /* set by tr_graph_plan */
+    struct tr_fast_plan *fast;   /* fast CPU kernels' choices and packed weights
+                                    (runtime/ops_fast.c); NULL: reference kernels */
     char next_name[TR_NAME_LEN]; /* name for the next node, "" = automatic */
-    int32_t keep_f32;          /* copied into every node appended while set */
+    int32_t keep_f32;            /* copied into every node appended while set */
 } tr_graph;
 
 tryon_status tr_graph_init(tryon_ctx *ctx, tr_graph **out);
@@ -203,8 +215,8 @@ int32_t tr_graph_extern(tr_graph *g, const char *name, tryon_dtype dtype, int32_
  * mapping; F16/BF16 is converted once into the constant buffer. A missing
  * tensor or wrong shape is a TRYON_ERR_FORMAT naming the tensor. */
 struct tryon_weights;
-int32_t tr_graph_weight(tr_graph *g, const struct tryon_weights *w, const char *name,
-                        int32_t ndim, const int64_t *shape);
+int32_t tr_graph_weight(tr_graph *g, const struct tryon_weights *w, const char *name, int32_t ndim,
+                        const int64_t *shape);
 
 int64_t tr_tensor_numel(const tr_tensor *t);
 int64_t tr_tensor_bytes(const tr_tensor *t);
@@ -227,14 +239,14 @@ typedef struct tr_conv_opts {
     int32_t stride_h, stride_w;
     int32_t dil_h, dil_w;
     int32_t pad_top, pad_bottom, pad_left, pad_right;
-    int32_t tf_same;           /* 1: TF 'SAME' padding, pad_* ignored */
+    int32_t tf_same; /* 1: TF 'SAME' padding, pad_* ignored */
     int32_t groups;
     tr_pad_mode pad_mode;
     tr_epilogue ep;
-    int32_t bias;              /* tensor ids of optional operands, -1 = none */
+    int32_t bias; /* tensor ids of optional operands, -1 = none */
     int32_t in_scale, out_scale, add, residual;
-    tr_conv_accum accum;       /* default TR_CONV_ACCUM_F32 */
-    int32_t winograd;          /* 1: allow Winograd (tr_conv2d_desc.winograd) */
+    tr_conv_accum accum; /* default TR_CONV_ACCUM_F32 */
+    int32_t winograd;    /* 1: allow Winograd (tr_conv2d_desc.winograd) */
 } tr_conv_opts;
 
 /* stride 1, dilation 1, no padding, groups 1, zeros padding, no epilogue and
@@ -324,18 +336,18 @@ tryon_status tr_graph_plan(tr_graph *g);
 typedef struct tr_exec {
     tryon_ctx *ctx;
     const tr_graph *g;
-    uint8_t *arena;            /* activation arena: host (CPU) or device (CUDA) */
-    uint8_t *params;           /* CUDA: one device buffer holding every CONST and
-                                  EXTERN tensor; NULL on the CPU (host pointers) */
-    const int64_t *param_off;  /* CUDA: (n_tensors) byte offset of each CONST/EXTERN
-                                  tensor inside params */
-    void *stream;              /* CUDA: the cudaStream_t to launch on; NULL on the CPU */
-    tryon_dtype act_dtype;     /* CUDA: storage of the F32 tensors the node being
-                                  launched sees (its storage domain): the context's
-                                  cuda_precision, or F32 for the ops that always work
-                                  in F32; kernels/cuda/backend.cu converts between
-                                  domains and for model inputs and outputs. F32 on
-                                  the CPU. */
+    uint8_t *arena;           /* activation arena: host (CPU) or device (CUDA) */
+    uint8_t *params;          /* CUDA: one device buffer holding every CONST and
+                                 EXTERN tensor; NULL on the CPU (host pointers) */
+    const int64_t *param_off; /* CUDA: (n_tensors) byte offset of each CONST/EXTERN
+                                 tensor inside params */
+    void *stream;             /* CUDA: the cudaStream_t to launch on; NULL on the CPU */
+    tryon_dtype act_dtype;    /* CUDA: storage of the F32 tensors the node being
+                                 launched sees (its storage domain): the context's
+                                 cuda_precision, or F32 for the ops that always work
+                                 in F32; kernels/cuda/backend.cu converts between
+                                 domains and for model inputs and outputs. F32 on
+                                 the CPU. */
 } tr_exec;
 
 /* Workspace of node n (its ws_bytes, planned in the arena). */
@@ -353,8 +365,8 @@ typedef tryon_status (*tr_op_fn)(const tr_exec *ex, const tr_node *n);
 
 typedef struct tr_op_info {
     const char *name;
-    tr_op_fn cpu;              /* CPU backend */
-    tr_op_fn cuda;             /* CUDA backend, NULL until implemented */
+    tr_op_fn cpu;                                         /* CPU backend */
+    tr_op_fn cuda;                                        /* CUDA backend, NULL until implemented */
     double (*flops)(const tr_graph *g, const tr_node *n); /* NULL: memory-bound, 0 */
 } tr_op_info;
 

@@ -31,8 +31,8 @@ int32_t tr_fit_controls(tr_graph *g, int32_t poses, int32_t anchors, int32_t pla
 int32_t tr_body_proxy(tr_graph *g, int32_t poses, float min_score, float z);
 /* person (N, H, W, 3), layer (N, H, W, 4) premultiplied, lum (N, H, W, 1) ->
  * (N, H, W, 3) U8. */
-int32_t tr_shade_composite(tr_graph *g, int32_t person, int32_t layer, int32_t lum,
-                           float strength, float lo, float hi);
+int32_t tr_shade_composite(tr_graph *g, int32_t person, int32_t layer, int32_t lum, float strength,
+                           float lo, float hi);
 
 /* CPU op adapters (runtime/ops_fit.c), named in tr_op_table. */
 tryon_status tr_cpu_op_bg_mask(const tr_exec *ex, const tr_node *n);

@@ -11,10 +11,12 @@ int32_t tr_graph_weight(tr_graph *g, const tryon_weights *w, const char *name, i
     int64_t one = 1;
     int32_t nd = ndim ? ndim : 1;
     const int64_t *sh = ndim ? shape : &one;
-    if (t->dtype == TRYON_DTYPE_F32) return tr_graph_extern(g, name, TRYON_DTYPE_F32, nd, sh, t->data);
+    if (t->dtype == TRYON_DTYPE_F32)
+        return tr_graph_extern(g, name, TRYON_DTYPE_F32, nd, sh, t->data);
     if (t->dtype != TRYON_DTYPE_F16 && t->dtype != TRYON_DTYPE_BF16)
-        return TR_GRAPH_FAIL(g, TRYON_ERR_FORMAT, "weights: tensor '%s' has dtype %s, expected a float",
-                             name, tryon_dtype_name(t->dtype));
+        return TR_GRAPH_FAIL(g, TRYON_ERR_FORMAT,
+                             "weights: tensor '%s' has dtype %s, expected a float", name,
+                             tryon_dtype_name(t->dtype));
     void *dst;
     int32_t id = tr_graph_const_alloc(g, name, TRYON_DTYPE_F32, nd, sh, &dst);
     if (id >= 0) tr_wtensor_to_f32(t, dst);

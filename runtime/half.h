@@ -35,9 +35,9 @@ static inline uint16_t tr_f32_to_f16(float f) {
     memcpy(&x, &f, 4);
     uint32_t sign = (x >> 16) & 0x8000;
     uint32_t absx = x & 0x7fffffffu;
-    if (absx > 0x7f800000u) return (uint16_t)(sign | 0x7e00); /* NaN */
+    if (absx > 0x7f800000u) return (uint16_t)(sign | 0x7e00);  /* NaN */
     if (absx >= 0x477ff000u) return (uint16_t)(sign | 0x7c00); /* rounds to inf */
-    if (absx < 0x38800000u) { /* result is subnormal or zero */
+    if (absx < 0x38800000u) {                                  /* result is subnormal or zero */
         if (absx < 0x33000000u) return (uint16_t)sign;
         uint32_t man = (absx & 0x7fffff) | 0x800000;
         int shift = 126 - (int)(absx >> 23); /* 14..24 */

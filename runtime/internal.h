@@ -25,13 +25,13 @@ struct tryon_ctx {
     tryon_ctx_params params;
     tr_pool *pool;
     tryon_status last_status;
-    char err[512];          /* message of the last failure */
-    char where[128];        /* "file:line" of the last failure */
-    int64_t n_allocs;       /* successful tr_mem_alloc/calloc/realloc calls */
-    int64_t fail_alloc_at;  /* > 0: the n-th allocation from now fails (tests) */
-    void *cuda;             /* CUDA backend state; NULL on the CPU */
-    int32_t cpu_isa;        /* tr_isa of the fast CPU kernels (kernels/fast/fast.h):
-                               the best this CPU runs, or TRYON_CPU_ISA */
+    char err[512];         /* message of the last failure */
+    char where[128];       /* "file:line" of the last failure */
+    int64_t n_allocs;      /* successful tr_mem_alloc/calloc/realloc calls */
+    int64_t fail_alloc_at; /* > 0: the n-th allocation from now fails (tests) */
+    void *cuda;            /* CUDA backend state; NULL on the CPU */
+    int32_t cpu_isa;       /* tr_isa of the fast CPU kernels (kernels/fast/fast.h):
+                              the best this CPU runs, or TRYON_CPU_ISA */
 };
 
 #if defined(__GNUC__)
@@ -46,23 +46,23 @@ tryon_status tr_fail(tryon_ctx *ctx, tryon_status s, const char *file, int line,
 #define TR_FAIL(ctx, s, ...) tr_fail((ctx), (s), __FILE__, __LINE__, __VA_ARGS__)
 
 /* Propagates a failing status (the message is already on the context). */
-#define TR_TRY(expr)                                                                     \
-    do {                                                                                 \
-        tryon_status tr_s_ = (expr);                                                     \
-        if (tr_s_ != TRYON_OK) return tr_s_;                                             \
+#define TR_TRY(expr)                                                                               \
+    do {                                                                                           \
+        tryon_status tr_s_ = (expr);                                                               \
+        if (tr_s_ != TRYON_OK) return tr_s_;                                                       \
     } while (0)
 
 /* Same, but jumps to the function's single cleanup label with st set. */
-#define TR_CHECK(expr)                                                                   \
-    do {                                                                                 \
-        st = (expr);                                                                     \
-        if (st != TRYON_OK) goto fail;                                                   \
+#define TR_CHECK(expr)                                                                             \
+    do {                                                                                           \
+        st = (expr);                                                                               \
+        if (st != TRYON_OK) goto fail;                                                             \
     } while (0)
 
 void tr_assert_fail(const char *expr, const char *file, int line);
-#define TR_ASSERT(x)                                                                     \
-    do {                                                                                 \
-        if (!(x)) tr_assert_fail(#x, __FILE__, __LINE__);                                \
+#define TR_ASSERT(x)                                                                               \
+    do {                                                                                           \
+        if (!(x)) tr_assert_fail(#x, __FILE__, __LINE__);                                          \
     } while (0)
 
 /* Allocation hooks. tr_mem_alloc(ctx, 0) returns a unique non-NULL pointer.

@@ -25,20 +25,20 @@ typedef enum tr_json_type {
 
 typedef struct tr_json {
     tr_json_type type;
-    int32_t first;        /* first child (array element / object member), -1 if none */
-    int32_t next;         /* next sibling, -1 if last */
+    int32_t first; /* first child (array element / object member), -1 if none */
+    int32_t next;  /* next sibling, -1 if last */
     int32_t n_children;
-    const char *key;      /* member name when the parent is an object */
-    const char *str;      /* decoded string (NUL-terminated; may contain no NUL) */
-    int is_int;           /* number written as an integer that fits int64 */
-    int64_t i;            /* its value */
-    double num;           /* any number */
+    const char *key; /* member name when the parent is an object */
+    const char *str; /* decoded string (NUL-terminated; may contain no NUL) */
+    int is_int;      /* number written as an integer that fits int64 */
+    int64_t i;       /* its value */
+    double num;      /* any number */
 } tr_json;
 
 typedef struct tr_json_doc {
-    tr_json *nodes;       /* nodes[0] is the root */
+    tr_json *nodes; /* nodes[0] is the root */
     int32_t n_nodes, cap_nodes;
-    char *strings;        /* decoded strings; never reallocated (decoding only shrinks) */
+    char *strings; /* decoded strings; never reallocated (decoding only shrinks) */
     size_t strings_len;
 } tr_json_doc;
 

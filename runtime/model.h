@@ -7,10 +7,10 @@
 
 struct tryon_model {
     tryon_ctx *ctx;
-    tr_graph *g;               /* owned */
-    uint8_t *arena;            /* (g->arena_bytes), host; NULL on CUDA */
-    tr_cuda_model *cuda;       /* CUDA backend state, NULL on the CPU */
-    double *node_ms;           /* (g->n_nodes) when profiling, else NULL */
+    tr_graph *g;         /* owned */
+    uint8_t *arena;      /* (g->arena_bytes), host; NULL on CUDA */
+    tr_cuda_model *cuda; /* CUDA backend state, NULL on the CPU */
+    double *node_ms;     /* (g->n_nodes) when profiling, else NULL */
 };
 
 /* Plans g and allocates its arena; takes ownership of g even on failure. */

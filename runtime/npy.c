@@ -54,8 +54,7 @@ typedef struct scan {
 } scan;
 
 static void sk_ws(scan *c) {
-    while (c->i < c->n && (c->s[c->i] == ' ' || c->s[c->i] == '\t' || c->s[c->i] == '\n'))
-        c->i++;
+    while (c->i < c->n && (c->s[c->i] == ' ' || c->s[c->i] == '\t' || c->s[c->i] == '\n')) c->i++;
 }
 
 static int sk_char(scan *c, char ch) {
@@ -196,8 +195,7 @@ tryon_status tryon_npy_read(tryon_ctx *ctx, const char *path, tryon_array *out) 
         pre_len = 10;
     } else {
         if (fread(pre + 8, 1, 4, f) != 4) goto truncated;
-        hlen = (size_t)pre[8] | (size_t)pre[9] << 8 | (size_t)pre[10] << 16 |
-               (size_t)pre[11] << 24;
+        hlen = (size_t)pre[8] | (size_t)pre[9] << 8 | (size_t)pre[10] << 16 | (size_t)pre[11] << 24;
         pre_len = 12;
     }
     if (hlen == 0 || hlen > NPY_MAX_HEADER) {
@@ -260,7 +258,8 @@ tryon_status tryon_npy_write(tryon_ctx *ctx, const char *path, const tryon_array
         if (a->shape[i] < 0 || !tr_mul_i64(bytes, a->shape[i], &bytes))
             return TR_FAIL(ctx, TRYON_ERR_INVALID_ARG, "%s: invalid array dimension %lld", path,
                            (long long)a->shape[i]);
-    if (!a->data && bytes) return TR_FAIL(ctx, TRYON_ERR_INVALID_ARG, "%s: array without data", path);
+    if (!a->data && bytes)
+        return TR_FAIL(ctx, TRYON_ERR_INVALID_ARG, "%s: array without data", path);
     char dict[160], shape[120] = "";
     size_t k = 0;
     for (int32_t i = 0; i < a->ndim; i++)
@@ -271,7 +270,15 @@ tryon_status tryon_npy_write(tryon_ctx *ctx, const char *path, const tryon_array
                      shape);
     /* Pad so that magic + version + length + header is a multiple of 64. */
     size_t total = tr_align_up(10 + n + 1, 64), hlen = total - 10;
-    unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(hlen & 0xff),
+    unsigned char pre[10] = {0x93,
+                             'N',
+                             'U',
+                             'M',
+                             'P',
+                             'Y',
+                             1,
+                             0,
+                             (unsigned char)(hlen & 0xff),
                              (unsigned char)(hlen >> 8)};
     FILE *f = fopen(path, "wb");
     if (!f) return TR_FAIL(ctx, TRYON_ERR_IO, "%s: cannot create (%s)", path, strerror(errno));

@@ -18,12 +18,14 @@ typedef struct free_block {
 
 typedef struct planner {
     tryon_ctx *ctx;
-    free_block *free;      /* sorted by offset, non-adjacent */
+    free_block *free; /* sorted by offset, non-adjacent */
     int32_t n_free, cap_free;
-    int64_t top;           /* high-water mark */
+    int64_t top; /* high-water mark */
 } planner;
 
-static int64_t block_size(int64_t bytes) { return tr_align_up(bytes > 0 ? bytes : 1, TR_HOST_ALIGN); }
+static int64_t block_size(int64_t bytes) {
+    return tr_align_up(bytes > 0 ? bytes : 1, TR_HOST_ALIGN);
+}
 
 static int64_t plan_alloc(planner *pl, int64_t bytes) {
     int64_t size = block_size(bytes);
@@ -117,8 +119,10 @@ static int64_t workspace_bytes(const tr_graph *g, const tr_node *n) {
 tryon_status tr_graph_plan(tr_graph *g) {
     if (g->status != TRYON_OK) return g->status;
     if (g->planned) return TRYON_OK;
-    if (g->n_nodes == 0) return (void)TR_GRAPH_FAIL(g, TRYON_ERR_INVALID_ARG, "graph has no nodes"), g->status;
-    if (g->n_outputs == 0) return (void)TR_GRAPH_FAIL(g, TRYON_ERR_INVALID_ARG, "graph has no outputs"), g->status;
+    if (g->n_nodes == 0)
+        return (void)TR_GRAPH_FAIL(g, TRYON_ERR_INVALID_ARG, "graph has no nodes"), g->status;
+    if (g->n_outputs == 0)
+        return (void)TR_GRAPH_FAIL(g, TRYON_ERR_INVALID_ARG, "graph has no outputs"), g->status;
 
     /* Liveness: the last node reading each tensor. */
     for (int32_t t = 0; t < g->n_tensors; t++) g->tensors[t].last_use = g->tensors[t].producer;
@@ -131,7 +135,8 @@ tryon_status tr_graph_plan(tr_graph *g) {
         const tr_tensor *tt = &g->tensors[t];
         if (tt->mem == TR_MEM_ARENA && tt->producer < 0 && !(tt->flags & TR_TENSOR_INPUT))
             return (void)TR_GRAPH_FAIL(g, TRYON_ERR_INVALID_ARG,
-                                 "tensor '%s' is read but never written", tt->name), g->status;
+                                       "tensor '%s' is read but never written", tt->name),
+                   g->status;
     }
 
     /* Fast CPU kernels: algorithm per node, packed weights, workspace sizes. */
@@ -167,7 +172,8 @@ tryon_status tr_graph_plan(tr_graph *g) {
             st = plan_release(&pl, d->offset, tr_tensor_bytes(d));
     }
     tr_mem_free(pl.free);
-    if (st != TRYON_OK) return (void)TR_GRAPH_FAIL(g, st, "out of memory while planning"), g->status;
+    if (st != TRYON_OK)
+        return (void)TR_GRAPH_FAIL(g, st, "out of memory while planning"), g->status;
     g->arena_bytes = pl.top;
     g->planned = 1;
     return TRYON_OK;

@@ -20,7 +20,7 @@
 typedef struct png_err {
     char msg[200];
     tryon_ctx *ctx;
-    int oom;            /* an allocation failed: the error is NOMEM, not FORMAT */
+    int oom; /* an allocation failed: the error is NOMEM, not FORMAT */
 } png_err;
 
 static void on_error(png_structp png, png_const_charp msg) {
@@ -43,7 +43,6 @@ static void on_free(png_structp png, png_voidp p) {
     tr_mem_free(p);
 }
 
-
 static void on_warning(png_structp png, png_const_charp msg) {
     (void)png;
     (void)msg; /* warnings (bad CRC in an ancillary chunk...) are not errors */
@@ -62,8 +61,8 @@ tryon_status tryon_image_alloc(tryon_ctx *ctx, int32_t width, int32_t height, in
         return TR_FAIL(ctx, TRYON_ERR_INVALID_ARG, "invalid image size %dx%dx%d", width, height,
                        channels);
     if ((int64_t)width * height > ctx->params.max_image_pixels)
-        return TR_FAIL(ctx, TRYON_ERR_LIMIT, "image %dx%d exceeds the limit of %lld pixels",
-                       width, height, (long long)ctx->params.max_image_pixels);
+        return TR_FAIL(ctx, TRYON_ERR_LIMIT, "image %dx%d exceeds the limit of %lld pixels", width,
+                       height, (long long)ctx->params.max_image_pixels);
     out->data = tr_mem_calloc(ctx, (size_t)width * height, (size_t)channels);
     if (!out->data) return TRYON_ERR_NOMEM;
     out->width = width, out->height = height, out->channels = channels;

@@ -14,18 +14,18 @@
 #include "pool.h"
 
 struct tr_pool {
-    int32_t n_workers;      /* threads besides the caller */
-    pthread_t *threads;     /* (n_workers) */
+    int32_t n_workers;              /* threads besides the caller */
+    pthread_t *threads;             /* (n_workers) */
     struct tr_pool_worker *workers; /* (n_workers) thread arguments */
     pthread_mutex_t mu;
-    pthread_cond_t wake;    /* a new job or stop */
-    pthread_cond_t done;    /* the last worker left the job */
-    uint64_t generation;    /* bumped for every job */
+    pthread_cond_t wake; /* a new job or stop */
+    pthread_cond_t done; /* the last worker left the job */
+    uint64_t generation; /* bumped for every job */
     int stop;
-    int closed;             /* the current job takes no more workers */
-    int32_t n_busy;         /* workers that joined the current job and have not left */
+    int closed;     /* the current job takes no more workers */
+    int32_t n_busy; /* workers that joined the current job and have not left */
     tr_pool_fn fn;
-    tr_pool_tid_fn fn_tid;     /* set instead of fn by tr_pool_for_tid */
+    tr_pool_tid_fn fn_tid; /* set instead of fn by tr_pool_for_tid */
     void *arg;
     int64_t n, chunk, n_chunks;
     atomic_int_fast64_t next; /* next chunk index to take */
@@ -46,7 +46,7 @@ static void run_chunks(tr_pool *p, int32_t tid) {
 
 struct tr_pool_worker {
     tr_pool *p;
-    int32_t tid;               /* 1..n_workers */
+    int32_t tid; /* 1..n_workers */
 };
 
 static void *worker_main(void *vp) {
@@ -82,8 +82,8 @@ tryon_status tr_pool_init(tryon_ctx *ctx, int32_t n_threads, tr_pool **out) {
     atomic_init(&p->next, 0);
     if (p->n_workers > 0) {
         p->threads = tr_mem_calloc(ctx, (size_t)p->n_workers, sizeof *p->threads);
-        p->workers = p->threads ? tr_mem_calloc(ctx, (size_t)p->n_workers, sizeof *p->workers)
-                                : NULL;
+        p->workers =
+            p->threads ? tr_mem_calloc(ctx, (size_t)p->n_workers, sizeof *p->workers) : NULL;
         if (!p->threads || !p->workers) {
             p->n_workers = 0;
             tr_pool_free(p);

@@ -27,7 +27,7 @@ typedef struct loader {
     tryon_ctx *ctx;
     const char *path;
     tryon_weights *w;
-    char *str_top;                 /* next free byte in w->strings */
+    char *str_top; /* next free byte in w->strings */
 } loader;
 
 /* Every message starts with the file's path; fmt must take at least one argument. */
@@ -45,10 +45,13 @@ static int parse_dtype(const char *s, tryon_dtype *out, int *known) {
     static const struct {
         const char *name;
         tryon_dtype t;
-    } ok[] = {{"F32", TRYON_DTYPE_F32}, {"F16", TRYON_DTYPE_F16}, {"BF16", TRYON_DTYPE_BF16},
-              {"I32", TRYON_DTYPE_I32}, {"U8", TRYON_DTYPE_U8}};
-    static const char *valid_other[] = {"F64", "I64", "U64", "I16", "U16", "U32", "I8", "BOOL",
-                                        "F8_E4M3", "F8_E5M2"};
+    } ok[] = {{"F32", TRYON_DTYPE_F32},
+              {"F16", TRYON_DTYPE_F16},
+              {"BF16", TRYON_DTYPE_BF16},
+              {"I32", TRYON_DTYPE_I32},
+              {"U8", TRYON_DTYPE_U8}};
+    static const char *valid_other[] = {"F64", "I64", "U64",  "I16",     "U16",
+                                        "U32", "I8",  "BOOL", "F8_E4M3", "F8_E5M2"};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
         if (!strcmp(s, ok[i].name)) {
             *out = ok[i].t;
@@ -71,10 +74,14 @@ static tryon_status parse_tensor(loader *l, const tr_json_doc *doc, const tr_jso
         return LFAIL(TRYON_ERR_FORMAT, "entry '%s' is not an object", name);
     const tr_json *dtype = NULL, *shape = NULL, *offs = NULL;
     for (const tr_json *m = tr_json_at(doc, e->first); m; m = tr_json_at(doc, m->next)) {
-        if (!strcmp(m->key, "dtype") && !dtype) dtype = m;
-        else if (!strcmp(m->key, "shape") && !shape) shape = m;
-        else if (!strcmp(m->key, "data_offsets") && !offs) offs = m;
-        else return LFAIL(TRYON_ERR_FORMAT, "tensor '%s': unexpected or repeated field", name);
+        if (!strcmp(m->key, "dtype") && !dtype)
+            dtype = m;
+        else if (!strcmp(m->key, "shape") && !shape)
+            shape = m;
+        else if (!strcmp(m->key, "data_offsets") && !offs)
+            offs = m;
+        else
+            return LFAIL(TRYON_ERR_FORMAT, "tensor '%s': unexpected or repeated field", name);
     }
     if (!dtype || !shape || !offs)
         return LFAIL(TRYON_ERR_FORMAT, "tensor '%s': needs dtype, shape and data_offsets", name);
@@ -85,12 +92,14 @@ static tryon_status parse_tensor(loader *l, const tr_json_doc *doc, const tr_jso
         char msg[160];
         snprintf(msg, sizeof msg, "tensor '%.60s': %s dtype '%.20s'", name,
                  known ? "unsupported" : "unknown", dtype->str);
-        return LFAIL(known ? TRYON_ERR_UNSUPPORTED : TRYON_ERR_FORMAT, "%s (tryon reads F32, F16, BF16, I32, U8)", msg);
+        return LFAIL(known ? TRYON_ERR_UNSUPPORTED : TRYON_ERR_FORMAT,
+                     "%s (tryon reads F32, F16, BF16, I32, U8)", msg);
     }
     if (shape->type != TR_JSON_ARRAY)
         return LFAIL(TRYON_ERR_FORMAT, "tensor '%s': shape is not an array", name);
     if (shape->n_children > TRYON_MAX_DIMS)
-        return LFAIL(TRYON_ERR_UNSUPPORTED, "tensor '%s': rank %d (tryon supports at most %d)", name, shape->n_children, TRYON_MAX_DIMS);
+        return LFAIL(TRYON_ERR_UNSUPPORTED, "tensor '%s': rank %d (tryon supports at most %d)",
+                     name, shape->n_children, TRYON_MAX_DIMS);
     t->name = name;
     t->ndim = shape->n_children;
     t->numel = 1;
@@ -99,7 +108,8 @@ static tryon_status parse_tensor(loader *l, const tr_json_doc *doc, const tr_jso
     int overflow = 0;
     for (const tr_json *d = tr_json_at(doc, shape->first); d; d = tr_json_at(doc, d->next), k++) {
         if (d->type != TR_JSON_NUMBER || !d->is_int || d->i < 0)
-            return LFAIL(TRYON_ERR_FORMAT, "tensor '%s': dimension %d is not a non-negative integer", name, k);
+            return LFAIL(TRYON_ERR_FORMAT,
+                         "tensor '%s': dimension %d is not a non-negative integer", name, k);
         t->shape[k] = d->i;
         if (!tr_mul_i64(t->numel, d->i, &t->numel)) overflow = 1;
     }
@@ -107,19 +117,24 @@ static tryon_status parse_tensor(loader *l, const tr_json_doc *doc, const tr_jso
     if (overflow || !tr_mul_i64(t->numel, (int64_t)tryon_dtype_size(t->dtype), &nbytes))
         return LFAIL(TRYON_ERR_FORMAT, "tensor '%s': shape overflows 64 bits", name);
     if (nbytes > l->ctx->params.max_tensor_bytes)
-        return LFAIL(TRYON_ERR_LIMIT, "tensor '%s': %lld bytes exceed the tensor limit %lld", name, (long long)nbytes, (long long)l->ctx->params.max_tensor_bytes);
+        return LFAIL(TRYON_ERR_LIMIT, "tensor '%s': %lld bytes exceed the tensor limit %lld", name,
+                     (long long)nbytes, (long long)l->ctx->params.max_tensor_bytes);
     if (offs->type != TR_JSON_ARRAY || offs->n_children != 2)
         return LFAIL(TRYON_ERR_FORMAT, "tensor '%s': data_offsets must be [begin, end]", name);
     const tr_json *b = tr_json_at(doc, offs->first), *en = tr_json_at(doc, b->next);
     if (b->type != TR_JSON_NUMBER || !b->is_int || b->i < 0 || en->type != TR_JSON_NUMBER ||
         !en->is_int || en->i < b->i)
-        return LFAIL(TRYON_ERR_FORMAT, "tensor '%s': data_offsets must be integers 0 <= begin <= end", name);
+        return LFAIL(TRYON_ERR_FORMAT,
+                     "tensor '%s': data_offsets must be integers 0 <= begin <= end", name);
     t->begin = (uint64_t)b->i;
     t->end = (uint64_t)en->i;
     if (t->end > data_size)
-        return LFAIL(TRYON_ERR_FORMAT, "tensor '%s': data ends at %llu, past the data region (%llu bytes)", name, (unsigned long long)t->end, (unsigned long long)data_size);
+        return LFAIL(TRYON_ERR_FORMAT,
+                     "tensor '%s': data ends at %llu, past the data region (%llu bytes)", name,
+                     (unsigned long long)t->end, (unsigned long long)data_size);
     if (t->end - t->begin != (uint64_t)nbytes)
-        return LFAIL(TRYON_ERR_FORMAT, "tensor '%s': holds %llu bytes, its shape needs %lld", name, (unsigned long long)(t->end - t->begin), (long long)nbytes);
+        return LFAIL(TRYON_ERR_FORMAT, "tensor '%s': holds %llu bytes, its shape needs %lld", name,
+                     (unsigned long long)(t->end - t->begin), (long long)nbytes);
     return TRYON_OK;
 }
 
@@ -192,7 +207,8 @@ static tryon_status parse_header(loader *l, const char *hdr, uint64_t n, uint64_
             }
             for (const tr_json *m = tr_json_at(doc, e->first); m; m = tr_json_at(doc, m->next)) {
                 if (m->type != TR_JSON_STRING) {
-                    st = LFAIL(TRYON_ERR_FORMAT, "__metadata__ value of '%s' is not a string", m->key);
+                    st = LFAIL(TRYON_ERR_FORMAT, "__metadata__ value of '%s' is not a string",
+                               m->key);
                     goto done;
                 }
                 w->meta[w->n_meta].key = keep(l, m->key);
@@ -213,7 +229,9 @@ static tryon_status parse_header(loader *l, const char *hdr, uint64_t n, uint64_
         /* An empty tensor has no data to read in place, wherever it sits (the
          * reference writer may put one between tensors of a smaller dtype). */
         if (t->begin != t->end && (data_offset + t->begin) % tryon_dtype_size(t->dtype)) {
-            st = LFAIL(TRYON_ERR_FORMAT, "tensor '%s': data offset %llu is not aligned to its dtype", t->name, (unsigned long long)t->begin);
+            st =
+                LFAIL(TRYON_ERR_FORMAT, "tensor '%s': data offset %llu is not aligned to its dtype",
+                      t->name, (unsigned long long)t->begin);
             goto done;
         }
         w->n_tensors++;
@@ -225,17 +243,22 @@ static tryon_status parse_header(loader *l, const char *hdr, uint64_t n, uint64_
         const tr_wtensor *t = &w->tensors[i];
         if (t->begin == t->end) continue;
         if (t->begin < covered) {
-            st = LFAIL(TRYON_ERR_FORMAT, "tensor '%s' overlaps the previous tensor (begins at %llu)", t->name, (unsigned long long)t->begin);
+            st =
+                LFAIL(TRYON_ERR_FORMAT, "tensor '%s' overlaps the previous tensor (begins at %llu)",
+                      t->name, (unsigned long long)t->begin);
             goto done;
         }
         if (t->begin > covered) {
-            st = LFAIL(TRYON_ERR_FORMAT, "bytes %llu..%llu of the data region belong to no tensor (hole before '%s')", (unsigned long long)covered, (unsigned long long)t->begin, t->name);
+            st = LFAIL(TRYON_ERR_FORMAT,
+                       "bytes %llu..%llu of the data region belong to no tensor (hole before '%s')",
+                       (unsigned long long)covered, (unsigned long long)t->begin, t->name);
             goto done;
         }
         covered = t->end;
     }
     if (covered != data_size) {
-        st = LFAIL(TRYON_ERR_FORMAT, "%llu bytes after the last tensor belong to no tensor", (unsigned long long)(data_size - covered));
+        st = LFAIL(TRYON_ERR_FORMAT, "%llu bytes after the last tensor belong to no tensor",
+                   (unsigned long long)(data_size - covered));
         goto done;
     }
     names = tr_mem_alloc(l->ctx, (size_t)(w->n_tensors + 1) * sizeof *names);
@@ -256,7 +279,8 @@ static tryon_status parse_header(loader *l, const char *hdr, uint64_t n, uint64_
     for (int32_t i = 0; i < w->n_tensors; i++) {
         int64_t bad = first_nonfinite(&w->tensors[i]);
         if (bad >= 0) {
-            st = LFAIL(TRYON_ERR_FORMAT, "tensor '%s' holds NaN or Inf (element %lld)", w->tensors[i].name, (long long)bad);
+            st = LFAIL(TRYON_ERR_FORMAT, "tensor '%s' holds NaN or Inf (element %lld)",
+                       w->tensors[i].name, (long long)bad);
             goto done;
         }
     }
@@ -276,7 +300,8 @@ tryon_status tryon_weights_open(tryon_ctx *ctx, const char *path, tryon_weights 
     uint64_t size = (uint64_t)file_size;
     if (size < 8) {
         close(fd);
-        return LFAIL(TRYON_ERR_FORMAT, "%llu bytes is too small for a safetensors header", (unsigned long long)size);
+        return LFAIL(TRYON_ERR_FORMAT, "%llu bytes is too small for a safetensors header",
+                     (unsigned long long)size);
     }
     tryon_weights *w = tr_mem_calloc(ctx, 1, sizeof *w);
     if (!w) {
@@ -298,9 +323,11 @@ tryon_status tryon_weights_open(tryon_ctx *ctx, const char *path, tryon_weights 
     for (int i = 7; i >= 0; i--) n = (n << 8) | b[i];
     tryon_status st;
     if (n > ST_MAX_HEADER)
-        st = LFAIL(TRYON_ERR_FORMAT, "header length %llu exceeds the 100 MB limit", (unsigned long long)n);
+        st = LFAIL(TRYON_ERR_FORMAT, "header length %llu exceeds the 100 MB limit",
+                   (unsigned long long)n);
     else if (n > size - 8)
-        st = LFAIL(TRYON_ERR_FORMAT, "header length %llu exceeds the file (%llu bytes)", (unsigned long long)n, (unsigned long long)size);
+        st = LFAIL(TRYON_ERR_FORMAT, "header length %llu exceeds the file (%llu bytes)",
+                   (unsigned long long)n, (unsigned long long)size);
     else
         st = parse_header(l, (const char *)b + 8, n, 8 + n);
     if (st != TRYON_OK) {
@@ -345,8 +372,10 @@ const tr_wtensor *tr_weights_get(const tryon_weights *w, const char *name) {
         const tr_wtensor *t = &w->tensors[w->by_name[mid]];
         int c = strcmp(name, t->name);
         if (c == 0) return t;
-        if (c < 0) hi = mid - 1;
-        else lo = mid + 1;
+        if (c < 0)
+            hi = mid - 1;
+        else
+            lo = mid + 1;
     }
     return NULL;
 }
@@ -398,10 +427,12 @@ void tr_wtensor_to_f32(const tr_wtensor *t, float *dst) {
     switch (t->dtype) {
     case TRYON_DTYPE_F32: memcpy(dst, t->data, (size_t)t->numel * 4); break;
     case TRYON_DTYPE_F16:
-        for (int64_t i = 0; i < t->numel; i++) dst[i] = tr_f16_to_f32(((const uint16_t *)t->data)[i]);
+        for (int64_t i = 0; i < t->numel; i++)
+            dst[i] = tr_f16_to_f32(((const uint16_t *)t->data)[i]);
         break;
     case TRYON_DTYPE_BF16:
-        for (int64_t i = 0; i < t->numel; i++) dst[i] = tr_bf16_to_f32(((const uint16_t *)t->data)[i]);
+        for (int64_t i = 0; i < t->numel; i++)
+            dst[i] = tr_bf16_to_f32(((const uint16_t *)t->data)[i]);
         break;
     case TRYON_DTYPE_I32:
         for (int64_t i = 0; i < t->numel; i++) dst[i] = (float)((const int32_t *)t->data)[i];

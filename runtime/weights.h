@@ -10,8 +10,8 @@ typedef struct tr_wtensor {
     int32_t ndim;                  /* 0..4 (0 = scalar) */
     int64_t shape[TRYON_MAX_DIMS]; /* unused dims are 1 */
     int64_t numel;
-    uint64_t begin, end;           /* byte range inside the data region */
-    const void *data;              /* into the mapping, aligned to the dtype */
+    uint64_t begin, end; /* byte range inside the data region */
+    const void *data;    /* into the mapping, aligned to the dtype */
 } tr_wtensor;
 
 typedef struct tr_kv {
@@ -19,14 +19,14 @@ typedef struct tr_kv {
 } tr_kv;
 
 struct tryon_weights {
-    void *map;                     /* the whole file, read-only */
+    void *map; /* the whole file, read-only */
     size_t map_size;
     int32_t n_tensors;
-    tr_wtensor *tensors;           /* (n_tensors), ascending offset */
-    int32_t *by_name;              /* (n_tensors) indices sorted by name */
+    tr_wtensor *tensors; /* (n_tensors), ascending offset */
+    int32_t *by_name;    /* (n_tensors) indices sorted by name */
     int32_t n_meta;
-    tr_kv *meta;                   /* (n_meta) */
-    char *strings;                 /* owned copies of names, keys and values */
+    tr_kv *meta;   /* (n_meta) */
+    char *strings; /* owned copies of names, keys and values */
 };
 
 /* Tensor by name or NULL. */

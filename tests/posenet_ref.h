@@ -48,8 +48,8 @@ static const tr_json *pr_child(const tr_json_doc *d, const tr_json *o, const cha
  * part scores exactly (both are the float32 head values at the same cells),
  * pose scores within 1e-6 (a double mean rounded to float32: half an ulp is
  * 3e-8). Returns the max position error. */
-static double pr_compare_poses(tryon_ctx *ctx, const float *p, int32_t slots,
-                               const char *json_path, double tol_px) {
+static double pr_compare_poses(tryon_ctx *ctx, const float *p, int32_t slots, const char *json_path,
+                               double tol_px) {
     size_t len;
     char *text = pr_read_text(json_path, &len);
     ck_assert_msg(text, "cannot read %s", json_path);
@@ -62,19 +62,22 @@ static double pr_compare_poses(tryon_ctx *ctx, const float *p, int32_t slots,
                   root->n_children);
     double worst = 0;
     int32_t i = 0;
-    for (const tr_json *pose = tr_json_at(d, root->first); pose; pose = tr_json_at(d, pose->next), i++) {
+    for (const tr_json *pose = tr_json_at(d, root->first); pose;
+         pose = tr_json_at(d, pose->next), i++) {
         double s = pr_num(d, pose, "score");
-        ck_assert_msg(fabs(KP(p, i, K, 0) - s) <= 1e-6, "%s pose %d score %.9g want %.9g", json_path, i,
-                      KP(p, i, K, 0), s);
+        ck_assert_msg(fabs(KP(p, i, K, 0) - s) <= 1e-6, "%s pose %d score %.9g want %.9g",
+                      json_path, i, KP(p, i, K, 0), s);
         const tr_json *kps = pr_child(d, pose, "keypoints");
         int32_t k = 0;
         for (const tr_json *kp = tr_json_at(d, kps->first); kp; kp = tr_json_at(d, kp->next), k++) {
-            double ex = fabs(KP(p, i, k, 0) - pr_num(d, kp, "x")), ey = fabs(KP(p, i, k, 1) - pr_num(d, kp, "y"));
+            double ex = fabs(KP(p, i, k, 0) - pr_num(d, kp, "x")),
+                   ey = fabs(KP(p, i, k, 1) - pr_num(d, kp, "y"));
             worst = fmax(worst, fmax(ex, ey));
-            ck_assert_msg(ex <= tol_px && ey <= tol_px, "%s pose %d part %d at (%.6f, %.6f), want (%.6f, %.6f)",
-                          json_path, i, k, KP(p, i, k, 0), KP(p, i, k, 1), pr_num(d, kp, "x"), pr_num(d, kp, "y"));
-            ck_assert_msg(KP(p, i, k, 2) == (float)pr_num(d, kp, "score"), "%s pose %d part %d score", json_path,
-                          i, k);
+            ck_assert_msg(ex <= tol_px && ey <= tol_px,
+                          "%s pose %d part %d at (%.6f, %.6f), want (%.6f, %.6f)", json_path, i, k,
+                          KP(p, i, k, 0), KP(p, i, k, 1), pr_num(d, kp, "x"), pr_num(d, kp, "y"));
+            ck_assert_msg(KP(p, i, k, 2) == (float)pr_num(d, kp, "score"),
+                          "%s pose %d part %d score", json_path, i, k);
         }
         ck_assert_int_eq(k, K);
     }
@@ -82,6 +85,5 @@ static double pr_compare_poses(tryon_ctx *ctx, const float *p, int32_t slots,
     free(text);
     return worst;
 }
-
 
 #endif /* TRYON_TEST_POSENET_REF_H */

@@ -73,7 +73,8 @@ static kp target(const float *c, int k) { return (kp){c[k * 5 + 2], c[k * 5 + 3]
 static void transform_pose(float pose[18 * 3], double cs, double sn, double tx, double ty) {
     for (int k = 0; k < 17; k++) {
         double x = pose[k * 3], y = pose[k * 3 + 1];
-        pose[k * 3] = (float)(cs * x - sn * y + tx), pose[k * 3 + 1] = (float)(sn * x + cs * y + ty);
+        pose[k * 3] = (float)(cs * x - sn * y + tx),
+                 pose[k * 3 + 1] = (float)(sn * x + cs * y + ty);
     }
 }
 
@@ -84,8 +85,8 @@ START_TEST(controls_are_symmetric_for_a_symmetric_body) {
     body_pose(pose);
     top_anchors(a);
     controls(pose, a, no_placement, c);
-    ck_assert_float_eq(c[TR_ANCHOR_COUNT * 5], 1.0f);                      /* valid */
-    ck_assert_float_eq_tol(c[TR_ANCHOR_COUNT * 5 + 1], 100.0f, 1e-4f);     /* shoulder width */
+    ck_assert_float_eq(c[TR_ANCHOR_COUNT * 5], 1.0f);                  /* valid */
+    ck_assert_float_eq_tol(c[TR_ANCHOR_COUNT * 5 + 1], 100.0f, 1e-4f); /* shoulder width */
     for (int k = 0; k < TR_ANCHOR_COUNT; k++) {
         ck_assert_float_eq(c[k * 5 + 4], 1.0f);
         /* garment point: the anchor in normalized texture coordinates */
@@ -98,8 +99,8 @@ START_TEST(controls_are_symmetric_for_a_symmetric_body) {
                                           : (k < TR_ANCHOR_SLEEVE_IN_R ? k + 4 : k - 4);
         kp p = target(c, k), q = target(c, mirror);
         ck_assert_msg(fabsf(p.x + q.x - 300) < 1e-3f && fabsf(p.y - q.y) < 1e-3f,
-                      "%s (%g, %g) and its mirror (%g, %g)", tryon_garment_anchor_name(k), p.x,
-                      p.y, q.x, q.y);
+                      "%s (%g, %g) and its mirror (%g, %g)", tryon_garment_anchor_name(k), p.x, p.y,
+                      q.x, q.y);
     }
     /* The garment's shoulders straddle the seams' midpoint, 5% of the width up;
      * the neck, half a texel right of the garment's centre, is half a texel
@@ -188,8 +189,10 @@ START_TEST(controls_do_not_depend_on_left_right_labels) {
     controls(pose, a, no_placement, c0);
     /* A person seen from the back: PoseNet's "left" parts are on the image's left. */
     memcpy(swapped, pose, sizeof swapped);
-    const int pairs[4][2] = {{TR_KP_L_SHOULDER, TR_KP_R_SHOULDER}, {TR_KP_L_ELBOW, TR_KP_R_ELBOW},
-                             {TR_KP_L_WRIST, TR_KP_R_WRIST},       {TR_KP_L_HIP, TR_KP_R_HIP}};
+    const int pairs[4][2] = {{TR_KP_L_SHOULDER, TR_KP_R_SHOULDER},
+                             {TR_KP_L_ELBOW, TR_KP_R_ELBOW},
+                             {TR_KP_L_WRIST, TR_KP_R_WRIST},
+                             {TR_KP_L_HIP, TR_KP_R_HIP}};
     for (int i = 0; i < 4; i++)
         for (int j = 0; j < 3; j++) {
             swapped[pairs[i][0] * 3 + j] = pose[pairs[i][1] * 3 + j];
@@ -202,7 +205,8 @@ END_TEST
 
 /* Distance from p to the segment a-b. */
 static double seg_dist(kp p, kp a, kp b) {
-    double dx = b.x - a.x, dy = b.y - a.y, t = ((p.x - a.x) * dx + (p.y - a.y) * dy) / (dx * dx + dy * dy);
+    double dx = b.x - a.x, dy = b.y - a.y,
+           t = ((p.x - a.x) * dx + (p.y - a.y) * dy) / (dx * dx + dy * dy);
     t = t < 0 ? 0 : t > 1 ? 1 : t;
     return hypot(p.x - (a.x + t * dx), p.y - (a.y + t * dy));
 }
@@ -217,8 +221,9 @@ START_TEST(sleeves_are_laid_along_the_arms) {
     controls(pose, a, no_placement, c);
     kp sh = target(c, TR_ANCHOR_SHOULDER_L), el = {20, 100}, wr = {20, 180};
     /* The sleeve's scale: the shoulders' distance over the garment's (80). */
-    double scale = hypot(target(c, TR_ANCHOR_SHOULDER_R).x - sh.x,
-                         target(c, TR_ANCHOR_SHOULDER_R).y - sh.y) / 80.0;
+    double scale =
+        hypot(target(c, TR_ANCHOR_SHOULDER_R).x - sh.x, target(c, TR_ANCHOR_SHOULDER_R).y - sh.y) /
+        80.0;
     kp mid = {0.5f * (target(c, TR_ANCHOR_SLEEVE_IN_L).x + target(c, TR_ANCHOR_SLEEVE_OUT_L).x),
               0.5f * (target(c, TR_ANCHOR_SLEEVE_IN_L).y + target(c, TR_ANCHOR_SLEEVE_OUT_L).y)};
     kp cuff = {0.5f * (target(c, TR_ANCHOR_CUFF_IN_L).x + target(c, TR_ANCHOR_CUFF_OUT_L).x),
@@ -232,8 +237,8 @@ START_TEST(sleeves_are_laid_along_the_arms) {
     double d_seam_el = hypot(el.x - seam.x, el.y - seam.y);
     ck_assert_msg(l1 < d_seam_el && l1 + l2 > d_seam_el, "sleeve lengths %g %g, upper arm %g", l1,
                   l2, d_seam_el);
-    ck_assert_msg(seg_dist(mid, seam, el) < 1e-2, "sleeve centre (%g, %g) off the upper arm",
-                  mid.x, mid.y);
+    ck_assert_msg(seg_dist(mid, seam, el) < 1e-2, "sleeve centre (%g, %g) off the upper arm", mid.x,
+                  mid.y);
     ck_assert_msg(fabs(hypot(mid.x - seam.x, mid.y - seam.y) - l1) < 1e-2, "sleeve centre at %g",
                   hypot(mid.x - seam.x, mid.y - seam.y));
     ck_assert_msg(seg_dist(cuff, el, wr) < 1e-2, "cuff (%g, %g) off the forearm", cuff.x, cuff.y);
@@ -260,7 +265,8 @@ START_TEST(body_proxy_covers_the_arms) {
     const float *v = wu_out(&r, 0, NULL);
     /* Segment 0, image-left upper arm: from halfway down (100, 140) to the
      * elbow (100, 180), half width 12 (0.12 of the 100 px shoulders). */
-    const float upper[4][3] = {{112, 140, 0.3f}, {88, 140, 0.3f}, {88, 180, 0.3f}, {112, 180, 0.3f}};
+    const float upper[4][3] = {
+        {112, 140, 0.3f}, {88, 140, 0.3f}, {88, 180, 0.3f}, {112, 180, 0.3f}};
     /* Segment 1, its forearm: elbow to wrist + 15, half width 10. */
     const float fore[4][3] = {{110, 180, 0.3f}, {90, 180, 0.3f}, {90, 265, 0.3f}, {110, 265, 0.3f}};
     for (int i = 0; i < 4; i++)
@@ -315,16 +321,19 @@ START_TEST(shade_composite_matches_double_oracle) {
     int64_t checked = 0;
     for (int n = 0; n < N; n++) {
         double sl = 0, sa = 0;
-        for (int64_t i = n * H * W; i < (n + 1) * H * W; i++) sl += lum[i] * (double)layer[i * 4 + 3], sa += layer[i * 4 + 3];
+        for (int64_t i = n * H * W; i < (n + 1) * H * W; i++)
+            sl += lum[i] * (double)layer[i * 4 + 3], sa += layer[i * 4 + 3];
         double m = sl / sa;
         for (int64_t i = n * H * W; i < (n + 1) * H * W; i++) {
             double s = fmin(1.6, fmax(0.5, pow(lum[i] / m, 0.7)));
             for (int k = 0; k < 3; k++) {
-                double v = person[i * 3 + k] * (1.0 - layer[i * 4 + 3]) + 255.0 * layer[i * 4 + k] * s;
+                double v =
+                    person[i * 3 + k] * (1.0 - layer[i * 4 + 3]) + 255.0 * layer[i * 4 + k] * s;
                 v = fmin(255, fmax(0, v));
                 if (fabs(v - floor(v) - 0.5) < 1e-6) continue; /* a rounding tie: either is right */
-                ck_assert_msg(got[0][i * 3 + k] == (uint8_t)floor(v + 0.5), "pixel %lld channel %d: %d, want %g",
-                              (long long)i, k, got[0][i * 3 + k], v);
+                ck_assert_msg(got[0][i * 3 + k] == (uint8_t)floor(v + 0.5),
+                              "pixel %lld channel %d: %d, want %g", (long long)i, k,
+                              got[0][i * 3 + k], v);
                 checked++;
             }
         }
@@ -345,10 +354,12 @@ static void garment_image(tryon_image *img, int sleeves) {
     img->data = malloc(GW * GH * 3);
     for (int i = 0; i < GH; i++)
         for (int j = 0; j < GW; j++) {
-            int in = (i >= 20 && i < 30 && j >= 10 && j < 90) || (i >= 30 && i < 100 && j >= 30 && j < 70) ||
+            int in = (i >= 20 && i < 30 && j >= 10 && j < 90) ||
+                     (i >= 30 && i < 100 && j >= 30 && j < 70) ||
                      (sleeves && i >= 30 && i < 80 && ((j >= 10 && j < 24) || (j >= 76 && j < 90)));
             if (!sleeves) in = in && j >= 25 && j < 75;
-            for (int k = 0; k < 3; k++) img->data[(i * GW + j) * 3 + k] = in ? (k == 2 ? 200 : 30) : 245;
+            for (int k = 0; k < 3; k++)
+                img->data[(i * GW + j) * 3 + k] = in ? (k == 2 ? 200 : 30) : 245;
         }
 }
 
@@ -391,10 +402,11 @@ static int32_t input_named(tryon_model *m, const char *name) {
 }
 
 static void fit_frame(fit_run *f, const float pose[54]) {
-    ck_assert_int_eq(tryon_model_set_input(f->m, input_named(f->m, "person"), f->person, PW * PH * 3),
-                     TRYON_OK);
-    ck_assert_int_eq(tryon_model_set_input(f->m, input_named(f->m, "poses"), pose, 54 * sizeof(float)),
-                     TRYON_OK);
+    ck_assert_int_eq(
+        tryon_model_set_input(f->m, input_named(f->m, "person"), f->person, PW * PH * 3), TRYON_OK);
+    ck_assert_int_eq(
+        tryon_model_set_input(f->m, input_named(f->m, "poses"), pose, 54 * sizeof(float)),
+        TRYON_OK);
     ck_assert_msg(tryon_model_run(f->m) == TRYON_OK, "%s", tryon_ctx_last_error(f->ctx));
 }
 
@@ -510,7 +522,8 @@ START_TEST(fit_rejects_bad_parameters) {
     tryon_model *m2;
     ck_assert_int_eq(tryon_fit_load(f.ctx, NULL, &fp2, &m2), TRYON_OK);
     ck_assert_int_eq(tryon_fit_set_garment(m2, f.gm), TRYON_ERR_INVALID_ARG);
-    ck_assert_msg(strstr(tryon_ctx_last_error(f.ctx), "texture"), "%s", tryon_ctx_last_error(f.ctx));
+    ck_assert_msg(strstr(tryon_ctx_last_error(f.ctx), "texture"), "%s",
+                  tryon_ctx_last_error(f.ctx));
     tryon_model_free(m2);
     ck_assert_int_eq(tryon_fit_set_placement(f.m, 0, 0, 0, 0), TRYON_ERR_INVALID_ARG);
     ck_assert_int_eq(tryon_fit_set_placement(f.m, 1, NAN, 0, 0), TRYON_ERR_INVALID_ARG);
@@ -553,8 +566,9 @@ START_TEST(real_photo_is_dressed_on_the_torso) {
     tryon_model *m;
     ck_assert_msg(tryon_fit_load(ctx, w, &fp, &m) == TRYON_OK, "%s", tryon_ctx_last_error(ctx));
     ck_assert_int_eq(tryon_fit_set_garment(m, gm), TRYON_OK);
-    ck_assert_int_eq(tryon_model_set_input(m, 0, person.data, (size_t)person.width * person.height * 3),
-                     TRYON_OK);
+    ck_assert_int_eq(
+        tryon_model_set_input(m, 0, person.data, (size_t)person.width * person.height * 3),
+        TRYON_OK);
     ck_assert_int_eq(tryon_model_run(m), TRYON_OK);
     int64_t before = tr_ctx_n_allocs(ctx);
     ck_assert_int_eq(tryon_model_run(m), TRYON_OK); /* the second frame */
@@ -567,7 +581,7 @@ START_TEST(real_photo_is_dressed_on_the_torso) {
     tryon_model_output(m, 2, &t);
     const float *layer = t.data;
     const int32_t W = person.width;
-#define ALPHA(x, y) layer[((int64_t)(y) * W + (int64_t)(x)) * 4 + 3]
+#define ALPHA(x, y) layer[((int64_t)(y)*W + (int64_t)(x)) * 4 + 3]
     const tryon_keypoint *k = p.keypoints;
     /* The torso (shoulders to hips, inset) is covered; the face, the knees and
      * the ankles are not; the elbows are (the sleeves reach the forearms). */

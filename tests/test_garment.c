@@ -58,9 +58,10 @@ START_TEST(bg_mask_matches_its_definition) {
     for (int i = 0; i < H; i++)
         for (int j = 0; j < W; j++)
             for (int k = 0; k < C; k++) {
-                float v = bg[k] + (float)tu_rng_int(&rng, -2, 2); /* backdrop noise */
-                if (i > 4 && i < 15 && j > 5 && j < 20) v = 50.0f + 10 * k;     /* dark garment */
-                if (i > 8 && i < 18 && j > 22 && j < 28) v = bg[k] + (k ? 3 : 25); /* near backdrop */
+                float v = bg[k] + (float)tu_rng_int(&rng, -2, 2);           /* backdrop noise */
+                if (i > 4 && i < 15 && j > 5 && j < 20) v = 50.0f + 10 * k; /* dark garment */
+                if (i > 8 && i < 18 && j > 22 && j < 28)
+                    v = bg[k] + (k ? 3 : 25); /* near backdrop */
                 x[(i * W + j) * C + k] = v;
             }
     run_one(OP_BG, x, 1, H, W, C, TR_BG_MASK_BORDER, 12, y, H * W);
@@ -155,28 +156,12 @@ START_TEST(mask_clean_keeps_the_largest_component_and_fills_its_holes) {
      * and a diagonal appendix (8-connected: part of it); the small ring goes,
      * and so does the background it enclosed. */
     static const char *const in[] = {
-        "..............",
-        ".########.....",
-        ".########..###",
-        ".###..###..#.#",
-        ".###..###..###",
-        ".########.....",
-        ".##....##.....",
-        ".##.#####.....",
-        ".........#....",
-        "..............",
+        "..............", ".########.....", ".########..###", ".###..###..#.#", ".###..###..###",
+        ".########.....", ".##....##.....", ".##.#####.....", ".........#....", "..............",
     };
     static const char *const want_rows[] = {
-        "..............",
-        ".########.....",
-        ".########.....",
-        ".########.....",
-        ".########.....",
-        ".########.....",
-        ".##....##.....",
-        ".##.#####.....",
-        ".........#....",
-        "..............",
+        "..............", ".########.....", ".########.....", ".########.....", ".########.....",
+        ".########.....", ".##....##.....", ".##.#####.....", ".........#....", "..............",
     };
     enum { H = 10, W = 14 };
     float m[H * W], want[H * W], y[H * W];
@@ -223,8 +208,8 @@ static void draw_cami(float *m) {
 static void expect_anchor(const float *a, int k, double x, double y) {
     const float *p = a + k * 3;
     ck_assert_msg(p[2] == 1.0f && p[0] == (float)x && p[1] == (float)y,
-                  "anchor %s: got (%g, %g, present %g), want (%g, %g)", tryon_garment_anchor_name(k),
-                  p[0], p[1], p[2], x, y);
+                  "anchor %s: got (%g, %g, present %g), want (%g, %g)",
+                  tryon_garment_anchor_name(k), p[0], p[1], p[2], x, y);
 }
 
 START_TEST(anchors_of_a_long_sleeved_top) {
@@ -246,7 +231,7 @@ START_TEST(anchors_of_a_long_sleeved_top) {
     expect_anchor(a, TR_ANCHOR_HEM_R, 70, 98.5);
     expect_anchor(a, TR_ANCHOR_SLEEVE_IN_L, 24, 54.5); /* row (30 + 79) / 2 */
     expect_anchor(a, TR_ANCHOR_SLEEVE_OUT_L, 10, 54.5);
-    expect_anchor(a, TR_ANCHOR_CUFF_IN_L, 24, 77.5);   /* row 79 - 2 */
+    expect_anchor(a, TR_ANCHOR_CUFF_IN_L, 24, 77.5); /* row 79 - 2 */
     expect_anchor(a, TR_ANCHOR_CUFF_OUT_L, 10, 77.5);
     expect_anchor(a, TR_ANCHOR_SLEEVE_IN_R, 76, 54.5);
     expect_anchor(a, TR_ANCHOR_SLEEVE_OUT_R, 90, 54.5);
@@ -339,8 +324,9 @@ START_TEST(garment_tri_keeps_only_cells_holding_garment) {
     ck_assert_int_eq(t.dtype, TRYON_DTYPE_I32);
     ck_assert_int_eq(t.shape[0], 12);
     /* vertex (row, col) = row * 4 + col; cell k gives triangles 2k, 2k+1 */
-    const int32_t want[12][3] = {{0, 4, 5}, {0, 5, 1}, {0, 0, 0}, {0, 0, 0}, {0, 0, 0}, {0, 0, 0},
-                                 {0, 0, 0}, {0, 0, 0}, {0, 0, 0}, {0, 0, 0}, {6, 10, 11}, {6, 11, 7}};
+    const int32_t want[12][3] = {{0, 4, 5}, {0, 5, 1}, {0, 0, 0},   {0, 0, 0},
+                                 {0, 0, 0}, {0, 0, 0}, {0, 0, 0},   {0, 0, 0},
+                                 {0, 0, 0}, {0, 0, 0}, {6, 10, 11}, {6, 11, 7}};
     for (int i = 0; i < 12; i++)
         for (int k = 0; k < 3; k++)
             ck_assert_msg(tri[i * 3 + k] == want[i][k], "triangle %d: %d %d %d", i, tri[i * 3],
@@ -355,8 +341,11 @@ START_TEST(garment_builders_reject_bad_operands) {
     struct {
         int what;
         const char *msg;
-    } cases[] = {{0, "border mode needs 3"}, {1, "radius 0 outside"}, {2, "one mask at a time"},
-                 {3, "anchors"},             {4, "alpha mode needs 4"}};
+    } cases[] = {{0, "border mode needs 3"},
+                 {1, "radius 0 outside"},
+                 {2, "one mask at a time"},
+                 {3, "anchors"},
+                 {4, "alpha mode needs 4"}};
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         wu_begin(&r, 1);
         int32_t x2 = tr_graph_input(r.g, "x2", TRYON_DTYPE_F32, 4, s2);
@@ -461,8 +450,8 @@ START_TEST(prepare_fails_cleanly_when_any_allocation_fails) {
             free(m);
             return;
         }
-        ck_assert_msg(st == TRYON_ERR_NOMEM, "allocation %lld: status %d (%s)", (long long)nth,
-                      st, tryon_ctx_last_error(ctx));
+        ck_assert_msg(st == TRYON_ERR_NOMEM, "allocation %lld: status %d (%s)", (long long)nth, st,
+                      tryon_ctx_last_error(ctx));
         ck_assert_ptr_null(gm);
     }
     ck_abort_msg("garment preparation needed more than 1000 allocations");
@@ -490,7 +479,7 @@ START_TEST(prepare_real_garment_photos) {
         tryon_garment_get_info(gm, &gi);
         ck_assert_int_eq(gi.has_sleeves, g == 0);
         ck_assert_int_eq(gi.has_straps, g == 1);
-        float (*a)[3] = gi.anchors;
+        float(*a)[3] = gi.anchors;
         /* Geometry any front view of a top has: left of right, neck between the
          * shoulders, shoulders above the armpits, waist above the hem, and the
          * garment centred in the photo (both are, within 10%). */

@@ -68,8 +68,7 @@ static tryon_model *load(tryon_ctx *ctx, const char *weights, const tryon_posene
  * (6e-8) in case the C library's exp and V8's differ in the last double bit. */
 #define TOL_HEADS_DEFAULT 1e-3 /* the default accumulation (header comment) */
 
-static void heads_match_tfjs(const char *weights, const char *dir, int32_t threads,
-                             int32_t exact) {
+static void heads_match_tfjs(const char *weights, const char *dir, int32_t threads, int32_t exact) {
     tryon_ctx *ctx = tu_ctx(threads);
     char path[1200];
     snprintf(path, sizeof path, "%s/input.npy", dir);
@@ -82,7 +81,8 @@ static void heads_match_tfjs(const char *weights, const char *dir, int32_t threa
     p.exact = exact;
     tryon_weights *w;
     tryon_model *m = load(ctx, weights, &p, &w);
-    ck_assert_int_eq(tryon_model_set_input(m, 0, in.data, (size_t)tryon_array_numel(&in) * 4), TRYON_OK);
+    ck_assert_int_eq(tryon_model_set_input(m, 0, in.data, (size_t)tryon_array_numel(&in) * 4),
+                     TRYON_OK);
     ck_assert_int_eq(tryon_model_run(m), TRYON_OK);
     for (int32_t i = 0; i < 5; i++) {
         tryon_tensor t;
@@ -91,9 +91,10 @@ static void heads_match_tfjs(const char *weights, const char *dir, int32_t threa
         tryon_array ref;
         snprintf(path, sizeof path, "%s/%s.npy", dir, head_names[i]);
         tu_npy_load(ctx, path, &ref);
-        ck_assert_int_eq(tryon_array_numel(&ref), t.shape[0] * t.shape[1] * t.shape[2] * t.shape[3]);
-        tu_cmp c = !exact   ? tu_compare(t.data, ref.data, tryon_array_numel(&ref),
-                                         TOL_HEADS_DEFAULT, 0)
+        ck_assert_int_eq(tryon_array_numel(&ref),
+                         t.shape[0] * t.shape[1] * t.shape[2] * t.shape[3]);
+        tu_cmp c = !exact
+                       ? tu_compare(t.data, ref.data, tryon_array_numel(&ref), TOL_HEADS_DEFAULT, 0)
                    : i == 1 ? tu_compare(t.data, ref.data, tryon_array_numel(&ref), 6e-8, 0)
                             : tu_compare_exact(t.data, ref.data, tryon_array_numel(&ref));
         char what[1400];
@@ -112,7 +113,8 @@ START_TEST(real_heads_match_tfjs_bitwise) {
     const char *weights = posenet_ref(wbuf, sizeof wbuf, "posenet.safetensors");
     const char *real = posenet_ref(dbuf, sizeof dbuf, "real");
     if (!weights || !real) {
-        tu_skip("real_heads_match_tfjs_bitwise", "no TF.js real-image fixtures (node, npm or ../shared/data absent)");
+        tu_skip("real_heads_match_tfjs_bitwise",
+                "no TF.js real-image fixtures (node, npm or ../shared/data absent)");
         return;
     }
     DIR *d = opendir(real);
@@ -168,7 +170,8 @@ START_TEST(synthetic_models_match_tfjs_bitwise) {
         n++;
     }
     closedir(d);
-    if (n == 0) tu_skip("synthetic_models_match_tfjs_bitwise", "no TF.js outputs for the synthetic models");
+    if (n == 0)
+        tu_skip("synthetic_models_match_tfjs_bitwise", "no TF.js outputs for the synthetic models");
 }
 END_TEST
 
@@ -226,7 +229,8 @@ START_TEST(real_images_end_to_end_match_tfjs_models) {
             p.image_width = img.width, p.image_height = img.height;
             p.multi = multi;
             tryon_model *m;
-            ck_assert_msg(tryon_posenet_load(ctx, w, &p, &m) == TRYON_OK, "%s", tryon_ctx_last_error(ctx));
+            ck_assert_msg(tryon_posenet_load(ctx, w, &p, &m) == TRYON_OK, "%s",
+                          tryon_ctx_last_error(ctx));
             tryon_tensor t;
             tryon_model_input(m, 0, &t);
             memcpy(t.data, img.data, (size_t)img.width * img.height * 3);
@@ -254,18 +258,22 @@ START_TEST(real_images_end_to_end_match_tfjs_models) {
             int32_t n;
             ck_assert_int_eq(tryon_posenet_poses(m, got, 8, &n), TRYON_OK);
             const tr_json *root = &doc->nodes[0];
-            ck_assert_msg(n == root->n_children, "%s: %d poses, tfjs-models %d", path, n, root->n_children);
+            ck_assert_msg(n == root->n_children, "%s: %d poses, tfjs-models %d", path, n,
+                          root->n_children);
             double worst = 0;
             int32_t i = 0;
-            for (const tr_json *pose = tr_json_at(doc, root->first); pose; pose = tr_json_at(doc, pose->next), i++) {
+            for (const tr_json *pose = tr_json_at(doc, root->first); pose;
+                 pose = tr_json_at(doc, pose->next), i++) {
                 const tr_json *kps = pr_child(doc, pose, "keypoints");
                 int32_t k = 0;
                 ck_assert(fabs(got[i].score - pr_num(doc, pose, "score")) < 1e-3);
-                for (const tr_json *kp = tr_json_at(doc, kps->first); kp; kp = tr_json_at(doc, kp->next), k++) {
+                for (const tr_json *kp = tr_json_at(doc, kps->first); kp;
+                     kp = tr_json_at(doc, kp->next), k++) {
                     double ex = fabs(got[i].keypoints[k].x - pr_num(doc, kp, "x"));
                     double ey = fabs(got[i].keypoints[k].y - pr_num(doc, kp, "y"));
                     worst = fmax(worst, fmax(ex, ey));
-                    ck_assert_msg(ex <= 0.05 && ey <= 0.05, "%s pose %d part %d off by (%g, %g) px", path, i, k, ex, ey);
+                    ck_assert_msg(ex <= 0.05 && ey <= 0.05, "%s pose %d part %d off by (%g, %g) px",
+                                  path, i, k, ex, ey);
                 }
             }
             if (getenv("TRYON_TEST_VERBOSE"))
@@ -302,7 +310,8 @@ START_TEST(decoder_on_tfjs_heads_matches_tfjs_models) {
         double pad_t, pad_l;
         int32_t iw, ih, res[2];
         read_meta(ctx, dir, &pad_t, &pad_l, &iw, &ih, res);
-        const char *names[4] = {"heatmap_scores", "offsets", "displacement_fwd", "displacement_bwd"};
+        const char *names[4] = {"heatmap_scores", "offsets", "displacement_fwd",
+                                "displacement_bwd"};
         tryon_array a[4];
         for (int i = 0; i < 4; i++) {
             snprintf(path, sizeof path, "%s/%s.npy", dir, names[i]);
@@ -312,7 +321,8 @@ START_TEST(decoder_on_tfjs_heads_matches_tfjs_models) {
             tr_graph *g;
             ck_assert_int_eq(tr_graph_init(ctx, &g), TRYON_OK);
             int32_t in[4];
-            for (int i = 0; i < 4; i++) in[i] = tr_graph_input(g, names[i], TRYON_DTYPE_F32, 4, a[i].shape);
+            for (int i = 0; i < 4; i++)
+                in[i] = tr_graph_input(g, names[i], TRYON_DTYPE_F32, 4, a[i].shape);
             tr_posenet_decode_desc d;
             memset(&d, 0, sizeof d);
             d.output_stride = 16, d.multi = multi, d.max_poses = multi ? 5 : 1;
@@ -363,9 +373,10 @@ START_TEST(astronaut_matches_the_known_sanity_values) {
     ck_assert_int_eq(tryon_posenet_poses(m, &pose, 1, &n), TRYON_OK);
     ck_assert_int_eq(n, 1);
     const tryon_keypoint *k = pose.keypoints;
-    ck_assert_msg(fabsf(k[0].y - 126) < 3 && fabsf(k[0].x - 222) < 3, "nose at (%g, %g)", k[0].x, k[0].y);
-    ck_assert_msg(fabsf(k[5].y - 272) < 4 && fabsf(k[6].y - 272) < 4, "shoulders at y %g, %g", k[5].y,
-                  k[6].y);
+    ck_assert_msg(fabsf(k[0].y - 126) < 3 && fabsf(k[0].x - 222) < 3, "nose at (%g, %g)", k[0].x,
+                  k[0].y);
+    ck_assert_msg(fabsf(k[5].y - 272) < 4 && fabsf(k[6].y - 272) < 4, "shoulders at y %g, %g",
+                  k[5].y, k[6].y);
     ck_assert_str_eq(tryon_posenet_keypoint_name(0), "nose");
     ck_assert_str_eq(tryon_posenet_keypoint_name(16), "right_ankle");
     ck_assert_ptr_null(tryon_posenet_keypoint_name(17));
@@ -386,7 +397,10 @@ END_TEST
 /* A minimal safetensors file: one F32 tensor and the given metadata JSON. */
 static void write_st(const char *path, const char *meta) {
     char hdr[2048];
-    int n = snprintf(hdr, sizeof hdr, "{\"__metadata__\":%s,\"t\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", meta);
+    int n = snprintf(
+        hdr, sizeof hdr,
+        "{\"__metadata__\":%s,\"t\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}",
+        meta);
     while (n % 8) hdr[n++] = ' ';
     FILE *f = fopen(path, "wb");
     uint64_t len = (uint64_t)n;
@@ -404,19 +418,23 @@ START_TEST(load_rejects_other_families_and_bad_params) {
         const char *meta, *expect;
         tryon_status st;
     } cases[] = {
-        {"{\"tryon.family\":\"cyclegan\",\"tryon.format\":\"1\"}", "'cyclegan' family, this command needs 'posenet'", TRYON_ERR_FORMAT},
+        {"{\"tryon.family\":\"cyclegan\",\"tryon.format\":\"1\"}",
+         "'cyclegan' family, this command needs 'posenet'", TRYON_ERR_FORMAT},
         {"{\"tryon.format\":\"1\"}", "'(none)' family", TRYON_ERR_FORMAT},
         {"{\"tryon.family\":\"posenet\",\"tryon.format\":\"1\",\"posenet.output_stride\":\"16\","
          "\"posenet.input_height\":\"0\",\"posenet.input_width\":\"0\",\"posenet.layers\":\"[{}]\","
-         "\"posenet.heads\":\"[]\"}", "posenet.layers entry 0", TRYON_ERR_FORMAT},
-        {"{\"tryon.family\":\"posenet\",\"tryon.format\":\"2\"}", "tryon.format '2'", TRYON_ERR_FORMAT},
+         "\"posenet.heads\":\"[]\"}",
+         "posenet.layers entry 0", TRYON_ERR_FORMAT},
+        {"{\"tryon.family\":\"posenet\",\"tryon.format\":\"2\"}", "tryon.format '2'",
+         TRYON_ERR_FORMAT},
     };
     tryon_posenet_params p = tryon_posenet_params_default();
     p.image_width = p.image_height = 64;
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         write_st(path, cases[c].meta);
         tryon_weights *w;
-        ck_assert_msg(tryon_weights_open(ctx, path, &w) == TRYON_OK, "%s", tryon_ctx_last_error(ctx));
+        ck_assert_msg(tryon_weights_open(ctx, path, &w) == TRYON_OK, "%s",
+                      tryon_ctx_last_error(ctx));
         tryon_model *m = (tryon_model *)1;
         ck_assert_int_eq(tryon_posenet_load(ctx, w, &p, &m), cases[c].st);
         ck_assert_ptr_null(m);

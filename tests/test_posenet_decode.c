@@ -17,15 +17,18 @@
 #include "posenet_ref.h"
 #include "util.h"
 
-
 typedef struct heads {
     int32_t h, w;
     float *scores, *offsets, *fwd, *bwd;
 } heads;
 
 static heads heads_new(int32_t h, int32_t w, float base) {
-    heads hd = {h, w, calloc((size_t)h * w * K, 4), calloc((size_t)h * w * 2 * K, 4),
-                calloc((size_t)h * w * 2 * E, 4), calloc((size_t)h * w * 2 * E, 4)};
+    heads hd = {h,
+                w,
+                calloc((size_t)h * w * K, 4),
+                calloc((size_t)h * w * 2 * K, 4),
+                calloc((size_t)h * w * 2 * E, 4),
+                calloc((size_t)h * w * 2 * E, 4)};
     for (int64_t i = 0; i < (int64_t)h * w * K; i++) hd.scores[i] = base;
     return hd;
 }
@@ -60,10 +63,14 @@ static float *decode(const heads *hd, const tr_posenet_decode_desc *d0) {
     tr_graph_output(g, p, "poses");
     tryon_model *m;
     ck_assert_int_eq(tr_model_create(ctx, g, &m), TRYON_OK);
-    ck_assert_int_eq(tryon_model_set_input(m, 0, hd->scores, (size_t)hd->h * hd->w * K * 4), TRYON_OK);
-    ck_assert_int_eq(tryon_model_set_input(m, 1, hd->offsets, (size_t)hd->h * hd->w * 2 * K * 4), TRYON_OK);
-    ck_assert_int_eq(tryon_model_set_input(m, 2, hd->fwd, (size_t)hd->h * hd->w * 2 * E * 4), TRYON_OK);
-    ck_assert_int_eq(tryon_model_set_input(m, 3, hd->bwd, (size_t)hd->h * hd->w * 2 * E * 4), TRYON_OK);
+    ck_assert_int_eq(tryon_model_set_input(m, 0, hd->scores, (size_t)hd->h * hd->w * K * 4),
+                     TRYON_OK);
+    ck_assert_int_eq(tryon_model_set_input(m, 1, hd->offsets, (size_t)hd->h * hd->w * 2 * K * 4),
+                     TRYON_OK);
+    ck_assert_int_eq(tryon_model_set_input(m, 2, hd->fwd, (size_t)hd->h * hd->w * 2 * E * 4),
+                     TRYON_OK);
+    ck_assert_int_eq(tryon_model_set_input(m, 3, hd->bwd, (size_t)hd->h * hd->w * 2 * E * 4),
+                     TRYON_OK);
     /* Garbage in the output first: the op must write every slot. */
     tryon_tensor t;
     tryon_model_output(m, 0, &t);
@@ -110,13 +117,15 @@ START_TEST(single_pose_takes_first_argmax_plus_offset) {
     for (int k = 0; k < K; k++) {
         int y = k % 10, x = (k * 5) % 12;
         double py = 8.0 * y + 0.25 * k, px = 8.0 * x - 0.5 * k;
-        ck_assert_msg(KP(p, 0, k, 0) == (float)(px * 0.5 + 7) && KP(p, 0, k, 1) == (float)(py * 2 - 3),
+        ck_assert_msg(KP(p, 0, k, 0) == (float)(px * 0.5 + 7) &&
+                          KP(p, 0, k, 1) == (float)(py * 2 - 3),
                       "part %d at (%g, %g), want (%g, %g)", k, KP(p, 0, k, 0), KP(p, 0, k, 1),
                       px * 0.5 + 7, py * 2 - 3);
         ck_assert(KP(p, 0, k, 2) == 0.5f + k / 64.0f);
         mean += 0.5 + k / 64.0;
     }
-    ck_assert_msg(fabsf(KP(p, 0, K, 0) - (float)(mean / K)) <= 1e-7f, "pose score %g", KP(p, 0, K, 0));
+    ck_assert_msg(fabsf(KP(p, 0, K, 0) - (float)(mean / K)) <= 1e-7f, "pose score %g",
+                  KP(p, 0, K, 0));
     ck_assert(KP(p, 0, K, 1) == 1.0f);
     free(p);
     heads_free(&h);
@@ -156,8 +165,9 @@ START_TEST(multi_pose_follows_displacements_and_suppresses) {
     ck_assert(KP(p, 0, K, 1) == 1.0f);
     for (int k = 0; k < K; k++) {
         float wy = 16.0f + ((float)(k % 4) - 1.5f), wx = 24.0f + (1.5f - (float)(k % 3));
-        ck_assert_msg(KP(p, 0, k, 0) == wx && KP(p, 0, k, 1) == wy, "A part %d at (%g, %g) want (%g, %g)",
-                      k, KP(p, 0, k, 0), KP(p, 0, k, 1), wx, wy);
+        ck_assert_msg(KP(p, 0, k, 0) == wx && KP(p, 0, k, 1) == wy,
+                      "A part %d at (%g, %g) want (%g, %g)", k, KP(p, 0, k, 0), KP(p, 0, k, 1), wx,
+                      wy);
         float ws = k == 0 ? 0.95f : 0.6f + k / 128.0f;
         ck_assert(KP(p, 0, k, 2) == ws);
     }
@@ -210,7 +220,10 @@ START_TEST(builder_rejects_bad_heads_and_options) {
     struct {
         int which;
         const char *expect;
-    } cases[] = {{0, "offsets"}, {1, "max_poses"}, {2, "output stride"}, {3, "displacement_fwd"},
+    } cases[] = {{0, "offsets"},
+                 {1, "max_poses"},
+                 {2, "output stride"},
+                 {3, "displacement_fwd"},
                  {4, "NMS radius"}};
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         tr_graph *g;
@@ -253,8 +266,8 @@ START_TEST(decoders_match_tfjs_models_on_tied_scores) {
         snprintf(path, sizeof path, "%s/posenet/decode/%s.npy", ref ? ref : "build/ref", names[i]);
         tu_npy_load(ctx, path, &a[i]);
     }
-    heads h = {(int32_t)a[0].shape[1], (int32_t)a[0].shape[2], a[0].data, a[1].data, a[2].data,
-               a[3].data};
+    heads h = {
+        (int32_t)a[0].shape[1], (int32_t)a[0].shape[2], a[0].data, a[1].data, a[2].data, a[3].data};
     for (int multi = 0; multi <= 1; multi++) {
         tr_posenet_decode_desc d = desc(multi, multi ? 20 : 1);
         d.output_stride = 16;
@@ -263,7 +276,8 @@ START_TEST(decoders_match_tfjs_models_on_tied_scores) {
                  multi ? "multi" : "single");
         double worst = pr_compare_poses(ctx, p, d.max_poses, path, 1e-4);
         if (getenv("TRYON_TEST_VERBOSE"))
-            fprintf(stderr, "decode %s: max position error %.3g px\n", multi ? "multi" : "single", worst);
+            fprintf(stderr, "decode %s: max position error %.3g px\n", multi ? "multi" : "single",
+                    worst);
         free(p);
     }
     for (int i = 0; i < 4; i++) tryon_array_free(&a[i]);

@@ -152,8 +152,9 @@ static tryon_status parse(tryon_ctx *ctx, const char *s, tr_json_doc **d) {
 START_TEST(json_parses_valid_documents) {
     tryon_ctx *ctx = tu_ctx(1);
     tr_json_doc *d;
-    ck_assert_int_eq(parse(ctx, " {\"a\": [1, -2, 3.5e2, true, false, null], \"b\\u00e9\": "
-                                "\"x\\ty\\ud83d\\ude00\"} ",
+    ck_assert_int_eq(parse(ctx,
+                           " {\"a\": [1, -2, 3.5e2, true, false, null], \"b\\u00e9\": "
+                           "\"x\\ty\\ud83d\\ude00\"} ",
                            &d),
                      TRYON_OK);
     const tr_json *root = &d->nodes[0];
@@ -184,9 +185,29 @@ END_TEST
 
 START_TEST(json_rejects_malformed_documents) {
     static const char *bad[] = {
-        "", "{", "[1,]", "{\"a\" 1}", "{\"a\":1,}", "01", "1.", "-", "1e", "tru", "nul",
-        "\"abc", "\"\\x\"", "\"\\u12\"", "\"\\ud800\"", "\"\\udc00x\"", "\"a\x01\"",
-        "\"\xc3\x28\"", "\"\xed\xa0\x80\"", "{} x", "[1] [2]", "\"\\u0000\"", "{1:2}",
+        "",
+        "{",
+        "[1,]",
+        "{\"a\" 1}",
+        "{\"a\":1,}",
+        "01",
+        "1.",
+        "-",
+        "1e",
+        "tru",
+        "nul",
+        "\"abc",
+        "\"\\x\"",
+        "\"\\u12\"",
+        "\"\\ud800\"",
+        "\"\\udc00x\"",
+        "\"a\x01\"",
+        "\"\xc3\x28\"",
+        "\"\xed\xa0\x80\"",
+        "{} x",
+        "[1] [2]",
+        "\"\\u0000\"",
+        "{1:2}",
     };
     tryon_ctx *ctx = tu_ctx(1);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -236,9 +257,9 @@ START_TEST(builders_check_shapes) {
         const char *expect;
         int which;
     } cases[] = {
-        {"does not fit", 0},   {"reflect padding", 1}, {"do not broadcast", 2},
-        {"expects 7 inputs", 3}, {"not a permutation", 4}, {"groups 2 must divide", 5},
-        {"differs in dimension", 6}, {"output_padding", 7}, {"tensor rank 5", 8},
+        {"does not fit", 0},         {"reflect padding", 1},   {"do not broadcast", 2},
+        {"expects 7 inputs", 3},     {"not a permutation", 4}, {"groups 2 must divide", 5},
+        {"differs in dimension", 6}, {"output_padding", 7},    {"tensor rank 5", 8},
         {"invalid dimension", 9},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
@@ -251,7 +272,9 @@ START_TEST(builders_check_shapes) {
         tr_conv_opts o = tr_conv_opts_default();
         int32_t r = 0;
         switch (cases[c].which) {
-        case 0: r = tr_conv2d(g, x, tr_graph_const(g, "w", TRYON_DTYPE_F32, 4, big, zeros), &o); break;
+        case 0:
+            r = tr_conv2d(g, x, tr_graph_const(g, "w", TRYON_DTYPE_F32, 4, big, zeros), &o);
+            break;
         case 1:
             o.pad_mode = TR_PAD_REFLECT;
             o.pad_top = o.pad_bottom = o.pad_left = o.pad_right = 4;
@@ -259,7 +282,8 @@ START_TEST(builders_check_shapes) {
             break;
         case 2: {
             int64_t ys[2] = {5, 3};
-            r = tr_binary(g, TR_BINARY_ADD, x, tr_graph_const(g, "b", TRYON_DTYPE_F32, 2, ys, zeros));
+            r = tr_binary(g, TR_BINARY_ADD, x,
+                          tr_graph_const(g, "b", TRYON_DTYPE_F32, 2, ys, zeros));
             break;
         }
         case 3: {
@@ -288,7 +312,8 @@ START_TEST(builders_check_shapes) {
             tr_convt_opts t = tr_convt_opts_default();
             t.stride_h = t.stride_w = 2;
             t.out_pad_h = 2;
-            r = tr_conv_transpose2d(g, x, tr_graph_const(g, "w", TRYON_DTYPE_F32, 4, k3, zeros), &t);
+            r = tr_conv_transpose2d(g, x, tr_graph_const(g, "w", TRYON_DTYPE_F32, 4, k3, zeros),
+                                    &t);
             break;
         }
         case 8: {
@@ -360,8 +385,8 @@ START_TEST(plan_never_overlaps_live_tensors) {
             int live_together = a0 <= b1 && b0 <= a1;
             int overlap = a->offset < b->offset + tr_tensor_bytes(b) &&
                           b->offset < a->offset + tr_tensor_bytes(a);
-            ck_assert_msg(!(live_together && overlap), "'%s' and '%s' overlap while live",
-                          a->name, b->name);
+            ck_assert_msg(!(live_together && overlap), "'%s' and '%s' overlap while live", a->name,
+                          b->name);
         }
     }
     /* Reuse must happen: the arena is smaller than all tensors side by side. */
@@ -398,26 +423,30 @@ START_TEST(run_matches_direct_kernel_calls) {
     /* Unplanned reference: every tensor its own buffer. */
     float **buf = calloc((size_t)g2->n_tensors, sizeof *buf);
     for (int32_t t = 0; t < g2->n_tensors; t++)
-        buf[t] = g2->tensors[t].mem == TR_MEM_ARENA ? calloc((size_t)tr_tensor_numel(&g2->tensors[t]) + 16, 4)
-                                                    : (float *)tr_graph_const_data(g2, t);
+        buf[t] = g2->tensors[t].mem == TR_MEM_ARENA
+                     ? calloc((size_t)tr_tensor_numel(&g2->tensors[t]) + 16, 4)
+                     : (float *)tr_graph_const_data(g2, t);
     memcpy(buf[in], ti.data, (size_t)tr_tensor_bytes(&g2->tensors[in]));
     for (int32_t i = 0; i < g2->n_nodes; i++) {
         const tr_node *n = &g2->nodes[i];
         switch (n->op) {
         case TR_OP_CONV2D: {
-            tr_conv2d_args a = {.d = n->p.conv, .x = buf[n->src[0]], .w = buf[n->src[1]], .y = buf[n->dst]};
+            tr_conv2d_args a = {
+                .d = n->p.conv, .x = buf[n->src[0]], .w = buf[n->src[1]], .y = buf[n->dst]};
             tr_cpu_conv2d_f32(NULL, &a);
             break;
         }
         case TR_OP_INSTANCE_NORM: {
             double st[2 * 2 * 4];
-            tr_instance_norm_args a = {.d = n->p.inorm, .x = buf[n->src[0]], .stats = st, .y = buf[n->dst]};
+            tr_instance_norm_args a = {
+                .d = n->p.inorm, .x = buf[n->src[0]], .stats = st, .y = buf[n->dst]};
             tr_cpu_instance_norm_f32(NULL, &a);
             break;
         }
         case TR_OP_BINARY: {
             int64_t s[4] = {2, 9, 7, 4};
-            tr_cpu_binary_f32(NULL, n->p.binary, buf[n->src[0]], s, buf[n->src[1]], s, buf[n->dst], s);
+            tr_cpu_binary_f32(NULL, n->p.binary, buf[n->src[0]], s, buf[n->src[1]], s, buf[n->dst],
+                              s);
             break;
         }
         case TR_OP_SCALE:

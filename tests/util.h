@@ -55,18 +55,17 @@ tu_cmp tu_compare_exact(const float *got, const float *ref, int64_t n);
  * carry their own error bound (e.g. gamma_K * sum |x||w| of a dot product). */
 tu_cmp tu_compare_tol(const float *got, const double *ref, const double *tol, int64_t n);
 /* "max_abs 1.2e-07 max_rel ... nmse ... first bad [0, 3, 4, 1] got 1.5 want 1.25" */
-const char *tu_cmp_str(const tu_cmp *c, int32_t ndim, const int64_t *shape, char *buf,
-                       size_t size);
+const char *tu_cmp_str(const tu_cmp *c, int32_t ndim, const int64_t *shape, char *buf, size_t size);
 
 /* Asserts the comparison passed, printing the report either way when
  * TRYON_TEST_VERBOSE is set and always on failure. */
-#define TU_ASSERT_CMP(c, ndim, shape, what)                                              \
-    do {                                                                                 \
-        char tu_buf_[512];                                                               \
-        tu_cmp_str(&(c), (ndim), (shape), tu_buf_, sizeof tu_buf_);                      \
-        if (getenv("TRYON_TEST_VERBOSE")) fprintf(stderr, "%s: %s\n", (what), tu_buf_);  \
-        ck_assert_msg((c).n_bad == 0, "%s: %lld of %lld elements off: %s", (what),       \
-                      (long long)(c).n_bad, (long long)(c).n, tu_buf_);                  \
+#define TU_ASSERT_CMP(c, ndim, shape, what)                                                        \
+    do {                                                                                           \
+        char tu_buf_[512];                                                                         \
+        tu_cmp_str(&(c), (ndim), (shape), tu_buf_, sizeof tu_buf_);                                \
+        if (getenv("TRYON_TEST_VERBOSE")) fprintf(stderr, "%s: %s\n", (what), tu_buf_);            \
+        ck_assert_msg((c).n_bad == 0, "%s: %lld of %lld elements off: %s", (what),                 \
+                      (long long)(c).n_bad, (long long)(c).n, tu_buf_);                            \
     } while (0)
 
 /* Context with n threads (0 = default) or fail the test. */

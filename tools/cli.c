@@ -38,8 +38,10 @@ int cli_common_option(cli_common *c, int opt, const char *arg) {
     long v;
     switch (opt) {
     case CLI_OPT_DEVICE:
-        if (!strcmp(arg, "cpu")) c->params.device = TRYON_DEVICE_CPU;
-        else if (!strcmp(arg, "cuda")) c->params.device = TRYON_DEVICE_CUDA;
+        if (!strcmp(arg, "cpu"))
+            c->params.device = TRYON_DEVICE_CPU;
+        else if (!strcmp(arg, "cuda"))
+            c->params.device = TRYON_DEVICE_CUDA;
         else {
             fprintf(stderr, "tryon: --device must be cpu or cuda, not '%s'\n", arg);
             return -1;
@@ -54,10 +56,12 @@ int cli_common_option(cli_common *c, int opt, const char *arg) {
         return 1;
     case CLI_OPT_TIME: c->time = 1; return 1;
     case CLI_OPT_KERNELS:
-        if (!strcmp(arg, "own")) c->params.kernels = TRYON_KERNELS_OWN;
+        if (!strcmp(arg, "own"))
+            c->params.kernels = TRYON_KERNELS_OWN;
         else if (!strcmp(arg, "vendor") || !strcmp(arg, "cudnn"))
             c->params.kernels = TRYON_KERNELS_VENDOR;
-        else if (!strcmp(arg, "reference")) c->params.kernels = TRYON_KERNELS_REFERENCE;
+        else if (!strcmp(arg, "reference"))
+            c->params.kernels = TRYON_KERNELS_REFERENCE;
         else {
             fprintf(stderr, "tryon: --kernels must be own, vendor or reference, not '%s'\n", arg);
             return -1;
@@ -73,14 +77,19 @@ int cli_common_option(cli_common *c, int opt, const char *arg) {
                     opt == CLI_OPT_MAX_PIXELS ? "max-image-pixels" : "max-tensor-bytes", arg);
             return -1;
         }
-        if (opt == CLI_OPT_MAX_PIXELS) c->params.max_image_pixels = n;
-        else c->params.max_tensor_bytes = n;
+        if (opt == CLI_OPT_MAX_PIXELS)
+            c->params.max_image_pixels = n;
+        else
+            c->params.max_tensor_bytes = n;
         return 1;
     }
     case CLI_OPT_PRECISION:
-        if (!strcmp(arg, "f32")) c->params.cuda_precision = TRYON_DTYPE_F32;
-        else if (!strcmp(arg, "f16")) c->params.cuda_precision = TRYON_DTYPE_F16;
-        else if (!strcmp(arg, "bf16")) c->params.cuda_precision = TRYON_DTYPE_BF16;
+        if (!strcmp(arg, "f32"))
+            c->params.cuda_precision = TRYON_DTYPE_F32;
+        else if (!strcmp(arg, "f16"))
+            c->params.cuda_precision = TRYON_DTYPE_F16;
+        else if (!strcmp(arg, "bf16"))
+            c->params.cuda_precision = TRYON_DTYPE_BF16;
         else {
             fprintf(stderr, "tryon: --precision must be f32, f16 or bf16, not '%s'\n", arg);
             return -1;
@@ -121,8 +130,10 @@ tryon_ctx *cli_ctx(const cli_common *c, int *exit_code) {
  * stay on one line. */
 static void put_one_line(FILE *out, const char *msg) {
     for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
-        if (*p < 0x20 || *p == 0x7f) fprintf(out, "\\x%02x", *p);
-        else fputc(*p, out);
+        if (*p < 0x20 || *p == 0x7f)
+            fprintf(out, "\\x%02x", *p);
+        else
+            fputc(*p, out);
     }
 }
 
@@ -149,8 +160,9 @@ int cli_check_finite(const char *path, const tryon_array *a) {
     int64_t n = tryon_array_numel(a);
     for (int64_t i = 0; i < n; i++)
         if (!isfinite(a->data[i])) {
-            fprintf(stderr, "tryon: error: %s: element %lld is NaN or Inf (inputs must be finite)\n",
-                    path, (long long)i);
+            fprintf(stderr,
+                    "tryon: error: %s: element %lld is NaN or Inf (inputs must be finite)\n", path,
+                    (long long)i);
             return CLI_EXIT_FORMAT;
         }
     return 0;

@@ -24,7 +24,7 @@ enum {
 typedef struct cli_cmd {
     const char *name;
     const char *summary;
-    int (*run)(int argc, char **argv);   /* argv[0] is the subcommand name */
+    int (*run)(int argc, char **argv); /* argv[0] is the subcommand name */
     void (*help)(FILE *out);
 } cli_cmd;
 
@@ -40,35 +40,34 @@ enum {
     CLI_OPT_HELP,
     CLI_OPT_FIRST_CMD
 };
-#define CLI_COMMON_OPTIONS                                                               \
-    {"device", required_argument, NULL, CLI_OPT_DEVICE},                                 \
-        {"threads", required_argument, NULL, CLI_OPT_THREADS},                           \
-        {"time", no_argument, NULL, CLI_OPT_TIME},                                       \
-        {"kernels", required_argument, NULL, CLI_OPT_KERNELS},                           \
-        {"precision", required_argument, NULL, CLI_OPT_PRECISION},                       \
-        {"max-image-pixels", required_argument, NULL, CLI_OPT_MAX_PIXELS},               \
-        {"max-tensor-bytes", required_argument, NULL, CLI_OPT_MAX_TENSOR_BYTES},         \
-        {"help", no_argument, NULL, 'h'},                                                \
-    {                                                                                    \
-        NULL, 0, NULL, 0                                                                 \
+#define CLI_COMMON_OPTIONS                                                                         \
+    {"device", required_argument, NULL, CLI_OPT_DEVICE},                                           \
+        {"threads", required_argument, NULL, CLI_OPT_THREADS},                                     \
+        {"time", no_argument, NULL, CLI_OPT_TIME},                                                 \
+        {"kernels", required_argument, NULL, CLI_OPT_KERNELS},                                     \
+        {"precision", required_argument, NULL, CLI_OPT_PRECISION},                                 \
+        {"max-image-pixels", required_argument, NULL, CLI_OPT_MAX_PIXELS},                         \
+        {"max-tensor-bytes", required_argument, NULL, CLI_OPT_MAX_TENSOR_BYTES},                   \
+        {"help", no_argument, NULL, 'h'}, {                                                        \
+        NULL, 0, NULL, 0                                                                           \
     }
-#define CLI_COMMON_HELP                                                                  \
-    "common options:\n"                                                                  \
-    "  --device cpu|cuda   backend (default cpu)\n"                                      \
-    "  --threads N         CPU threads (default: one per core)\n"                        \
-    "  --time              print per-stage timings to stderr\n"                          \
-    "  --kernels own|vendor|reference\n"                                                 \
-    "                      implementations: tryon's fastest (default), cuDNN/cuBLAS\n"  \
-    "                      (vendor, alias cudnn)\n"                                  \
-    "                      baselines on CUDA, or the CPU reference kernels; the CPU\n"  \
-    "                      instruction set is the best available, or the environment's\n" \
-    "                      TRYON_CPU_ISA=avx512|avx2|portable\n"                        \
-    "  --precision f32|f16|bf16\n"                                                       \
-    "                      CUDA storage of activations and weights (default f32)\n"     \
-    "  --max-image-pixels N  largest image read or made, width*height\n"                \
-    "                      (default 67108864 = 8192x8192)\n"                           \
-    "  --max-tensor-bytes N  largest weight tensor, .npy array or activation\n"         \
-    "                      (default 4294967296 = 4 GiB)\n"                             \
+#define CLI_COMMON_HELP                                                                            \
+    "common options:\n"                                                                            \
+    "  --device cpu|cuda   backend (default cpu)\n"                                                \
+    "  --threads N         CPU threads (default: one per core)\n"                                  \
+    "  --time              print per-stage timings to stderr\n"                                    \
+    "  --kernels own|vendor|reference\n"                                                           \
+    "                      implementations: tryon's fastest (default), cuDNN/cuBLAS\n"             \
+    "                      (vendor, alias cudnn)\n"                                                \
+    "                      baselines on CUDA, or the CPU reference kernels; the CPU\n"             \
+    "                      instruction set is the best available, or the environment's\n"          \
+    "                      TRYON_CPU_ISA=avx512|avx2|portable\n"                                   \
+    "  --precision f32|f16|bf16\n"                                                                 \
+    "                      CUDA storage of activations and weights (default f32)\n"                \
+    "  --max-image-pixels N  largest image read or made, width*height\n"                           \
+    "                      (default 67108864 = 8192x8192)\n"                                       \
+    "  --max-tensor-bytes N  largest weight tensor, .npy array or activation\n"                    \
+    "                      (default 4294967296 = 4 GiB)\n"                                         \
     "  -h, --help          this help\n"
 
 typedef struct cli_common {
@@ -113,7 +112,12 @@ void cli_timer_mark(cli_timer *t, const char *stage);
 void cli_timer_total(cli_timer *t);
 
 /* File kind by content (magic), falling back on the extension. */
-typedef enum cli_file_kind { CLI_FILE_UNKNOWN, CLI_FILE_PNG, CLI_FILE_NPY, CLI_FILE_SAFETENSORS } cli_file_kind;
+typedef enum cli_file_kind {
+    CLI_FILE_UNKNOWN,
+    CLI_FILE_PNG,
+    CLI_FILE_NPY,
+    CLI_FILE_SAFETENSORS
+} cli_file_kind;
 cli_file_kind cli_file_kind_of(const char *path);
 /* Kind for an output path by extension (.png / .npy). */
 cli_file_kind cli_output_kind(const char *path);

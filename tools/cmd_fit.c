@@ -32,8 +32,7 @@ static void help(FILE *out) {
             "      --frames DIR        every *.png in DIR (sorted by name, all the same\n"
             "                          size) through the same planned graph; prints\n"
             "                          progress and frames per second\n"
-            "      --pose-weights FILE PoseNet weights (default " DEFAULT_POSE_WEIGHTS
-            ",\n"
+            "      --pose-weights FILE PoseNet weights (default " DEFAULT_POSE_WEIGHTS ",\n"
             "                          made by `make weights`)\n"
             "      --style FILE        restyle the garment's texture first with a CycleGAN or\n"
             "                          TransformerNet (tools/convert.py cyclegan)\n"
@@ -198,8 +197,9 @@ static int write_json(FILE *f, int dressed, const tryon_pose *pose, const tryon_
         fprintf(f, "%s\n    {\"name\": \"%s\", \"x\": %.9g, \"y\": %.9g, \"score\": %.9g}",
                 k ? "," : "", tryon_posenet_keypoint_name(k), pose->keypoints[k].x,
                 pose->keypoints[k].y, pose->keypoints[k].score);
-    fprintf(f, "\n  ]},\n  \"garment\": {\"texture\": {\"width\": %d, \"height\": %d}, "
-               "\"sleeves\": %s, \"straps\": %s, \"anchors\": [",
+    fprintf(f,
+            "\n  ]},\n  \"garment\": {\"texture\": {\"width\": %d, \"height\": %d}, "
+            "\"sleeves\": %s, \"straps\": %s, \"anchors\": [",
             gi->texture_width, gi->texture_height, gi->has_sleeves ? "true" : "false",
             gi->has_straps ? "true" : "false");
     int first = 1;
@@ -324,8 +324,10 @@ static tryon_status set_latent(tryon_ctx *ctx, tryon_model *m, const tryon_weigh
                 st = tryon_model_set_input(m, i, zf, (size_t)info.z_dim * sizeof *zf);
             if (!strcmp(t.name, "c") && st == TRYON_OK) { /* class 0 */
                 float *c = calloc((size_t)t.shape[1], sizeof *c);
-                if (!c) st = TRYON_ERR_NOMEM;
-                else c[0] = 1.0f, st = tryon_model_set_input(m, i, c, (size_t)t.shape[1] * 4);
+                if (!c)
+                    st = TRYON_ERR_NOMEM;
+                else
+                    c[0] = 1.0f, st = tryon_model_set_input(m, i, c, (size_t)t.shape[1] * 4);
                 free(c);
             }
         }
@@ -428,14 +430,15 @@ static int run(int argc, char **argv) {
                 snprintf(path, sizeof path, "%s/%s", o.frames, frames[i]);
                 if ((st = tryon_image_read_png(ctx, path, 3, &person)) != TRYON_OK) goto fail;
                 if (person.width != W || person.height != H) {
-                    fprintf(stderr, "tryon: error: %s is %dx%d, the frames before it %dx%d\n",
-                            path, person.width, person.height, W, H);
+                    fprintf(stderr, "tryon: error: %s is %dx%d, the frames before it %dx%d\n", path,
+                            person.width, person.height, W, H);
                     code = CLI_EXIT_UNSUPPORTED;
                     goto out;
                 }
             }
             double t0 = cli_now_ms();
-            if ((st = tryon_model_set_input(s.m, in_person, person.data, frame_bytes)) != TRYON_OK ||
+            if ((st = tryon_model_set_input(s.m, in_person, person.data, frame_bytes)) !=
+                    TRYON_OK ||
                 (st = tryon_model_run(s.m)) != TRYON_OK ||
                 (st = tryon_model_get_output(s.m, 0, result.data, frame_bytes)) != TRYON_OK)
                 goto fail;
@@ -450,10 +453,11 @@ static int run(int argc, char **argv) {
                     dressed ? "" : " (no body found)");
         }
         double wall = cli_now_ms() - t_start;
-        fprintf(stderr, "%d frames: %.2f frames/s in the graph (%.1f ms each), %.2f frames/s "
-                        "with PNG reading and writing; %d without a body\n",
-                n_frames, 1000.0 * n_frames / run_ms, run_ms / n_frames,
-                1000.0 * n_frames / wall, undressed);
+        fprintf(stderr,
+                "%d frames: %.2f frames/s in the graph (%.1f ms each), %.2f frames/s "
+                "with PNG reading and writing; %d without a body\n",
+                n_frames, 1000.0 * n_frames / run_ms, run_ms / n_frames, 1000.0 * n_frames / wall,
+                undressed);
         printf("%s\n", o.output);
         cli_timer_total(&tm);
         code = CLI_EXIT_OK;
@@ -532,5 +536,5 @@ out:
     return code;
 }
 
-const cli_cmd cli_cmd_fit = {"fit", "dress a person in a garment (photo, frames or generated)",
-                             run, help};
+const cli_cmd cli_cmd_fit = {"fit", "dress a person in a garment (photo, frames or generated)", run,
+                             help};

@@ -59,8 +59,8 @@ static tryon_status info_png(tryon_ctx *ctx, const char *path) {
     tryon_status st = tryon_image_read_png(ctx, path, 0, &img);
     if (st != TRYON_OK) return st;
     static const char *kinds[5] = {"", "gray", "gray+alpha", "RGB", "RGBA"};
-    printf("%s: PNG %dx%d, %d channel%s (%s, 8-bit after decoding)\n", path, img.width,
-           img.height, img.channels, img.channels > 1 ? "s" : "", kinds[img.channels]);
+    printf("%s: PNG %dx%d, %d channel%s (%s, 8-bit after decoding)\n", path, img.width, img.height,
+           img.channels, img.channels > 1 ? "s" : "", kinds[img.channels]);
     tryon_image_free(&img);
     return TRYON_OK;
 }
@@ -103,12 +103,15 @@ static int run(int argc, char **argv) {
         int r = cli_common_option(&common, opt, optarg);
         if (r < 0) return CLI_EXIT_USAGE;
         if (r) continue;
-        if (opt == 'q') quiet = 1;
+        if (opt == 'q')
+            quiet = 1;
         else if (opt == 'h') {
             help(stdout);
             return CLI_EXIT_OK;
-        } else if (opt == ':') return cli_usage("info", "option '%s' needs a value", argv[optind - 1]);
-        else return cli_usage("info", "unknown option '%s'", argv[optind - 1]);
+        } else if (opt == ':')
+            return cli_usage("info", "option '%s' needs a value", argv[optind - 1]);
+        else
+            return cli_usage("info", "unknown option '%s'", argv[optind - 1]);
     }
     if (optind >= argc) return cli_usage("info", "no FILE given");
     int code;
@@ -128,5 +131,5 @@ static int run(int argc, char **argv) {
     return worst;
 }
 
-const cli_cmd cli_cmd_info = {"info", "validate and describe weights (.safetensors), PNG or .npy files",
-                              run, help};
+const cli_cmd cli_cmd_info = {
+    "info", "validate and describe weights (.safetensors), PNG or .npy files", run, help};

@@ -48,8 +48,16 @@ static void help(FILE *out) {
             "                       if missing)\n\n" CLI_COMMON_HELP);
 }
 
-enum { OPT_MULTI = CLI_OPT_FIRST_CMD, OPT_MAX_POSES, OPT_MIN_SCORE, OPT_NMS, OPT_JSON,
-       OPT_OVERLAY, OPT_DUMP, OPT_EXACT };
+enum {
+    OPT_MULTI = CLI_OPT_FIRST_CMD,
+    OPT_MAX_POSES,
+    OPT_MIN_SCORE,
+    OPT_NMS,
+    OPT_JSON,
+    OPT_OVERLAY,
+    OPT_DUMP,
+    OPT_EXACT
+};
 
 typedef struct pose_opts {
     const char *weights, *input, *json, *overlay, *dump;
@@ -118,15 +126,17 @@ static int write_json(FILE *f, const pose_opts *o, int32_t iw, int32_t ih, int32
 /* ---- main --------------------------------------------------------------------- */
 
 static int parse(int argc, char **argv, pose_opts *o, cli_common *common) {
-    static const struct option opts[] = {
-        {"weights", required_argument, NULL, 'w'}, {"input", required_argument, NULL, 'i'},
-        {"multi", no_argument, NULL, OPT_MULTI},   {"max-poses", required_argument, NULL, OPT_MAX_POSES},
-        {"min-score", required_argument, NULL, OPT_MIN_SCORE},
-        {"nms-radius", required_argument, NULL, OPT_NMS},
-        {"json", required_argument, NULL, OPT_JSON},
-        {"overlay", required_argument, NULL, OPT_OVERLAY},
-        {"dump", required_argument, NULL, OPT_DUMP},
-        {"exact", no_argument, NULL, OPT_EXACT}, CLI_COMMON_OPTIONS};
+    static const struct option opts[] = {{"weights", required_argument, NULL, 'w'},
+                                         {"input", required_argument, NULL, 'i'},
+                                         {"multi", no_argument, NULL, OPT_MULTI},
+                                         {"max-poses", required_argument, NULL, OPT_MAX_POSES},
+                                         {"min-score", required_argument, NULL, OPT_MIN_SCORE},
+                                         {"nms-radius", required_argument, NULL, OPT_NMS},
+                                         {"json", required_argument, NULL, OPT_JSON},
+                                         {"overlay", required_argument, NULL, OPT_OVERLAY},
+                                         {"dump", required_argument, NULL, OPT_DUMP},
+                                         {"exact", no_argument, NULL, OPT_EXACT},
+                                         CLI_COMMON_OPTIONS};
     int opt;
     long v;
     double d;
@@ -141,7 +151,8 @@ static int parse(int argc, char **argv, pose_opts *o, cli_common *common) {
         case OPT_MULTI: o->p.multi = 1; break;
         case OPT_MAX_POSES:
             if (!cli_parse_int(optarg, 1, 1000, &v))
-                return cli_usage("pose", "--max-poses must be an integer in 1..1000, not '%s'", optarg);
+                return cli_usage("pose", "--max-poses must be an integer in 1..1000, not '%s'",
+                                 optarg);
             o->p.max_poses = (int32_t)v;
             break;
         case OPT_MIN_SCORE:
@@ -196,7 +207,8 @@ static int run(int argc, char **argv) {
         /* H or W = 0 would read as "the size in the weights" to tryon_posenet_load. */
         if (st == TRYON_OK && (in.ndim != 4 || in.shape[0] != 1 || in.shape[1] != 3 ||
                                in.shape[2] < 1 || in.shape[3] < 1)) {
-            fprintf(stderr, "tryon: error: %s: expected a (1, 3, H, W) NCHW input tensor\n", o.input);
+            fprintf(stderr, "tryon: error: %s: expected a (1, 3, H, W) NCHW input tensor\n",
+                    o.input);
             code = CLI_EXIT_UNSUPPORTED;
             goto out;
         }
@@ -207,7 +219,8 @@ static int run(int argc, char **argv) {
             goto out;
         }
         o.p.input = TRYON_POSENET_INPUT_TENSOR;
-        if (st == TRYON_OK) o.p.input_height = (int32_t)in.shape[2], o.p.input_width = (int32_t)in.shape[3];
+        if (st == TRYON_OK)
+            o.p.input_height = (int32_t)in.shape[2], o.p.input_width = (int32_t)in.shape[3];
     } else {
         st = tryon_image_read_png(ctx, o.input, 3, &img);
         o.p.image_width = img.width, o.p.image_height = img.height;

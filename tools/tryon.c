@@ -7,21 +7,16 @@
 #include "cli.h"
 
 static const cli_cmd *const commands[] = {
-    &cli_cmd_info,
-    &cli_cmd_generate,
-    &cli_cmd_pose,
-    &cli_cmd_translate,
-    &cli_cmd_fit,
+    &cli_cmd_info, &cli_cmd_generate, &cli_cmd_pose, &cli_cmd_translate, &cli_cmd_fit,
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
 static void usage(FILE *out) {
-    fprintf(out,
-            "usage: tryon <command> [options]\n"
-            "       tryon --version | --help | <command> --help\n\n"
-            "tryon is an inference engine for virtual try-on (pose estimation, garment\n"
-            "rendering and person generation, warping and rasterization) in C.\n\n"
-            "commands:\n");
+    fprintf(out, "usage: tryon <command> [options]\n"
+                 "       tryon --version | --help | <command> --help\n\n"
+                 "tryon is an inference engine for virtual try-on (pose estimation, garment\n"
+                 "rendering and person generation, warping and rasterization) in C.\n\n"
+                 "commands:\n");
     for (size_t i = 0; i < N_COMMANDS; i++)
         fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
     fprintf(out, "\n" CLI_COMMON_HELP

@@ -1,8 +1,8 @@
 /* binary.c — elementwise add/sub/mul with NumPy broadcasting over 4-D
  * shapes (right-aligned by the caller; each input dim is 1 or the output's).
  * Tests: tests/test_kernels_eltwise.c. */
-#include "pool.h"
 #include "kernels.h"
+#include "pool.h"
 
 typedef struct binary_job {
     tr_binary_op op;

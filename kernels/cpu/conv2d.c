@@ -88,8 +88,8 @@ static void taps_round_once(const tr_conv2d_args *a, const float *xs, const floa
         int32_t iy = pad_index(oy * d->stride_h + ky * d->dil_h - d->pad_top, d->h, d->pad_mode);
         if (iy < 0) continue;
         for (int32_t kx = 0; kx < d->kw; kx++) {
-            int32_t ix = pad_index(ox * d->stride_w + kx * d->dil_w - d->pad_left, d->w,
-                                   d->pad_mode);
+            int32_t ix =
+                pad_index(ox * d->stride_w + kx * d->dil_w - d->pad_left, d->w, d->pad_mode);
             if (ix < 0) continue;
             const float *xr = xs + ((int64_t)iy * d->w + ix) * d->c_in;
             const int64_t wk = ((int64_t)ky * d->kw + kx) * cig;
@@ -136,12 +136,12 @@ static void conv_rows(void *arg, int64_t row_begin, int64_t row_end) {
                 const float *wo = a->w + (int64_t)o * d->kh * d->kw * cig;
                 float acc = 0.0f;
                 for (int32_t ky = 0; ky < d->kh; ky++) {
-                    int32_t iy = pad_index(oy * d->stride_h + ky * d->dil_h - d->pad_top, d->h,
-                                           d->pad_mode);
+                    int32_t iy =
+                        pad_index(oy * d->stride_h + ky * d->dil_h - d->pad_top, d->h, d->pad_mode);
                     if (iy < 0) continue;
                     for (int32_t kx = 0; kx < d->kw; kx++) {
-                        int32_t ix = pad_index(ox * d->stride_w + kx * d->dil_w - d->pad_left,
-                                               d->w, d->pad_mode);
+                        int32_t ix = pad_index(ox * d->stride_w + kx * d->dil_w - d->pad_left, d->w,
+                                               d->pad_mode);
                         if (ix < 0) continue;
                         const float *xp = xs + ((int64_t)iy * d->w + ix) * d->c_in + g * cig;
                         const float *wp = wo + ((int64_t)ky * d->kw + kx) * cig;

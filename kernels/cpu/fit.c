@@ -178,9 +178,11 @@ static void controls_one(const tr_fit_controls_desc *d, const float *pose, const
     bf.down = down;
     gf.pit_v = 0.0;
     if (!straps && present(a, TR_ANCHOR_PIT_L) && present(a, TR_ANCHOR_PIT_R))
-        gf.pit_v = 0.5 * dot(sub(add(anchor(a, TR_ANCHOR_PIT_L), anchor(a, TR_ANCHOR_PIT_R)),
-                                 mul(gf.origin, 2.0)),
-                             gf.down) / gf.width;
+        gf.pit_v = 0.5 *
+                   dot(sub(add(anchor(a, TR_ANCHOR_PIT_L), anchor(a, TR_ANCHOR_PIT_R)),
+                           mul(gf.origin, 2.0)),
+                       gf.down) /
+                   gf.width;
     bf.pit_v = gf.pit_v;
     /* The scale: the shoulders' alone overestimates a garment's shoulders (the
      * outer edge at the shoulder row is already on the sleeve's cap), so it is
@@ -208,7 +210,8 @@ static void controls_one(const tr_fit_controls_desc *d, const float *pose, const
         vec2 cc = mul(add(anchor(a, in_cuff), anchor(a, in_cuff + 1)), 0.5);
         double l1 = norm(sub(mc, sh)) * scale, l2 = norm(sub(cc, mc)) * scale;
         double h1 = 0.5 * SLEEVE_EASE * norm(sub(anchor(a, in_mid + 1), anchor(a, in_mid))) * scale;
-        double h2 = 0.5 * SLEEVE_EASE * norm(sub(anchor(a, in_cuff + 1), anchor(a, in_cuff))) * scale;
+        double h2 =
+            0.5 * SLEEVE_EASE * norm(sub(anchor(a, in_cuff + 1), anchor(a, in_cuff))) * scale;
         vec2 chain[3] = {seam[side], b.kp[ar->elbow], b.kp[ar->wrist]};
         int n = b.seen[ar->wrist] ? 3 : 2;
         vec2 t1, t2;
@@ -229,7 +232,8 @@ static void controls_one(const tr_fit_controls_desc *d, const float *pose, const
         if (!isfinite(rot)) rot = 0.0;
         double cs = cos(rot) * s, sn = sin(rot) * s;
         vec2 c = to_body(&gf, &bf, add(gf.origin, mul(gf.down, 0.5 * gf.width)));
-        vec2 shift = v2(isfinite(placement[2]) ? placement[2] : 0, isfinite(placement[3]) ? placement[3] : 0);
+        vec2 shift = v2(isfinite(placement[2]) ? placement[2] : 0,
+                        isfinite(placement[3]) ? placement[3] : 0);
         for (int k = 0; k < K; k++) {
             vec2 q = sub(tgt[k], c);
             tgt[k] = add(add(c, v2(cs * q.x - sn * q.y, sn * q.x + cs * q.y)), shift);
@@ -356,8 +360,8 @@ static void comp_pixels(void *arg, int64_t begin, int64_t end) {
 }
 
 void tr_cpu_shade_composite_f32(tr_pool *pool, const tr_shade_composite_desc *d,
-                                const float *person, const float *layer, const float *lum,
-                                void *ws, uint8_t *y) {
+                                const float *person, const float *layer, const float *lum, void *ws,
+                                uint8_t *y) {
     comp_job j = {d, person, layer, lum, ws, y};
     const int64_t rows = (int64_t)d->n * d->h;
     tr_pool_for(pool, rows, 8, comp_sums, &j);

@@ -63,7 +63,7 @@ static int side_run(const mask_view *v, int32_t y, run cr, int sgn, run *out) {
     run r[MAX_RUNS];
     int32_t n = row_runs(v, y, r), found = 0;
     for (int32_t i = 0; i < n; i++) {
-        if (sgn < 0 && r[i].e < cr.s) *out = r[i], found = 1;            /* keeps the last */
+        if (sgn < 0 && r[i].e < cr.s) *out = r[i], found = 1;           /* keeps the last */
         if (sgn > 0 && r[i].s > cr.e && !found) *out = r[i], found = 1; /* the first */
     }
     return found;
@@ -183,7 +183,8 @@ static void anchors_one(const mask_view *v, float *a) {
                 if (!centre_run(v, y, cc, &cr) || !side_run(v, y, cr, sgn, &o)) break;
                 yc = y;
             }
-            int32_t rows_[2] = {(ya + yc) / 2, clampi(yc - (hb * 3 / 100 > 1 ? hb * 3 / 100 : 1), ya, yc)};
+            int32_t rows_[2] = {(ya + yc) / 2,
+                                clampi(yc - (hb * 3 / 100 > 1 ? hb * 3 / 100 : 1), ya, yc)};
             int32_t base[2] = {side ? TR_ANCHOR_SLEEVE_IN_R : TR_ANCHOR_SLEEVE_IN_L,
                                side ? TR_ANCHOR_CUFF_IN_R : TR_ANCHOR_CUFF_IN_L};
             for (int k = 0; k < 2; k++) {
@@ -196,8 +197,8 @@ static void anchors_one(const mask_view *v, float *a) {
 
     /* Torso sides. */
     run cr;
-    int32_t ytop = sleeves && a[TR_ANCHOR_PIT_L * 3 + 2] > 0 ? (int32_t)a[TR_ANCHOR_PIT_L * 3 + 1]
-                                                             : ysh;
+    int32_t ytop =
+        sleeves && a[TR_ANCHOR_PIT_L * 3 + 2] > 0 ? (int32_t)a[TR_ANCHOR_PIT_L * 3 + 1] : ysh;
     int32_t yw = clampi((ytop + yh) / 2, yn, yh);
     if (centre_run(v, yw, cc, &cr)) {
         set(a, TR_ANCHOR_WAIST_L, cr.s, yw + 0.5);
@@ -259,7 +260,8 @@ void tr_cpu_garment_anchors_f32(tr_pool *pool, const tr_garment_anchors_desc *d,
 static double poly_x(const double *px, const double *py, int32_t n, double y) {
     if (y <= py[0]) return px[0];
     for (int32_t k = 1; k < n; k++)
-        if (y <= py[k]) return px[k - 1] + (y - py[k - 1]) / (py[k] - py[k - 1]) * (px[k] - px[k - 1]);
+        if (y <= py[k])
+            return px[k - 1] + (y - py[k - 1]) / (py[k] - py[k - 1]) * (px[k] - px[k - 1]);
     return px[n - 1];
 }
 
@@ -306,7 +308,8 @@ void tr_cpu_sleeve_weight_f32(tr_pool *pool, const tr_sleeve_weight_desc *d, con
         const int sleeves = a[TR_ANCHOR_COUNT * 3 + 1] > 0;
         double bx[2][4], by[2][4];
         int32_t nb[2] = {0, 0};
-        for (int side = 0; sleeves && side < 2; side++) nb[side] = sleeve_boundary(a, side, bx[side], by[side]);
+        for (int side = 0; sleeves && side < 2; side++)
+            nb[side] = sleeve_boundary(a, side, bx[side], by[side]);
         for (int32_t i = 0; i < d->v; i++) {
             double px = points[2 * i], py = points[2 * i + 1], w = 0.0;
             for (int side = 0; side < 2; side++) {

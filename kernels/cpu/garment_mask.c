@@ -42,20 +42,29 @@ static float median(float *v, int64_t n) {
 
 /* Calls fn on the flat offsets (pixel index) of the border pixels, in a fixed
  * order: first row, last row, then the left and right columns in between. */
-#define FOR_BORDER(d, idx, body)                                                           \
-    do {                                                                                   \
-        for (int64_t j_ = 0; j_ < (d)->w; j_++) { int64_t idx = j_; body; }                \
-        if ((d)->h > 1)                                                                    \
-            for (int64_t j_ = 0; j_ < (d)->w; j_++) {                                      \
-                int64_t idx = ((int64_t)(d)->h - 1) * (d)->w + j_; body;                   \
-            }                                                                              \
-        if ((d)->w > 1)                                                                    \
-            for (int64_t i_ = 1; i_ + 1 < (d)->h; i_++) {                                  \
-                int64_t idx = i_ * (d)->w; body;                                           \
-                idx = i_ * (d)->w + (d)->w - 1; body;                                      \
-            }                                                                              \
-        else                                                                               \
-            for (int64_t i_ = 1; i_ + 1 < (d)->h; i_++) { int64_t idx = i_ * (d)->w; body; } \
+#define FOR_BORDER(d, idx, body)                                                                   \
+    do {                                                                                           \
+        for (int64_t j_ = 0; j_ < (d)->w; j_++) {                                                  \
+            int64_t idx = j_;                                                                      \
+            body;                                                                                  \
+        }                                                                                          \
+        if ((d)->h > 1)                                                                            \
+            for (int64_t j_ = 0; j_ < (d)->w; j_++) {                                              \
+                int64_t idx = ((int64_t)(d)->h - 1) * (d)->w + j_;                                 \
+                body;                                                                              \
+            }                                                                                      \
+        if ((d)->w > 1)                                                                            \
+            for (int64_t i_ = 1; i_ + 1 < (d)->h; i_++) {                                          \
+                int64_t idx = i_ * (d)->w;                                                         \
+                body;                                                                              \
+                idx = i_ * (d)->w + (d)->w - 1;                                                    \
+                body;                                                                              \
+            }                                                                                      \
+        else                                                                                       \
+            for (int64_t i_ = 1; i_ + 1 < (d)->h; i_++) {                                          \
+                int64_t idx = i_ * (d)->w;                                                         \
+                body;                                                                              \
+            }                                                                                      \
     } while (0)
 
 static float dist3(const float *p, const float bg[3]) {
@@ -121,11 +130,13 @@ static void morph_rows(void *arg, int64_t begin, int64_t end) {
                 if (!j->vertical) {
                     int64_t a = jx - r < 0 ? 0 : jx - r, b = jx + r >= W ? W - 1 : jx + r;
                     v = img[(i * W + a) * C + c];
-                    for (int64_t q = a + 1; q <= b; q++) v = pick(v, img[(i * W + q) * C + c], d->op);
+                    for (int64_t q = a + 1; q <= b; q++)
+                        v = pick(v, img[(i * W + q) * C + c], d->op);
                 } else {
                     int64_t a = i - r < 0 ? 0 : i - r, b = i + r >= H ? H - 1 : i + r;
                     v = img[(a * W + jx) * C + c];
-                    for (int64_t q = a + 1; q <= b; q++) v = pick(v, img[(q * W + jx) * C + c], d->op);
+                    for (int64_t q = a + 1; q <= b; q++)
+                        v = pick(v, img[(q * W + jx) * C + c], d->op);
                 }
                 out[jx * C + c] = v;
             }
@@ -169,8 +180,8 @@ static int64_t flood(int32_t *lab, int32_t *queue, int64_t h, int64_t w, int64_t
     return tail;
 }
 
-void tr_cpu_mask_clean_f32(tr_pool *pool, const tr_mask_clean_desc *d, const float *mask,
-                           void *ws, float *y) {
+void tr_cpu_mask_clean_f32(tr_pool *pool, const tr_mask_clean_desc *d, const float *mask, void *ws,
+                           float *y) {
     (void)pool;
     const int64_t h = d->h, w = d->w, hw = h * w;
     int32_t *lab = ws, *queue = lab + hw;

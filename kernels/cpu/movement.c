@@ -2,8 +2,8 @@
  * Tests: tests/test_kernels_movement.c. */
 #include <string.h>
 
-#include "pool.h"
 #include "kernels.h"
+#include "pool.h"
 
 typedef struct concat_job {
     int32_t n_inputs;
@@ -26,9 +26,8 @@ static void concat_rows(void *arg, int64_t begin, int64_t end) {
     }
 }
 
-void tr_cpu_concat(tr_pool *pool, int32_t n_inputs, const void *const *inputs,
-                   const int64_t *len, int64_t outer, int64_t inner, size_t elem_size,
-                   void *y) {
+void tr_cpu_concat(tr_pool *pool, int32_t n_inputs, const void *const *inputs, const int64_t *len,
+                   int64_t outer, int64_t inner, size_t elem_size, void *y) {
     concat_job j = {n_inputs, inputs, len, inner, 0, elem_size, y};
     for (int32_t i = 0; i < n_inputs; i++) j.total += len[i];
     tr_pool_for(pool, outer, 16, concat_rows, &j);

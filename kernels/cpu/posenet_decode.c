@@ -47,7 +47,9 @@ typedef struct heap {
     int64_t last; /* numberOfElements: index of the last element, -1 when empty */
 } heap;
 
-static inline int less(const heap *h, int64_t i, int64_t j) { return h->a[i].score < h->a[j].score; }
+static inline int less(const heap *h, int64_t i, int64_t j) {
+    return h->a[i].score < h->a[j].score;
+}
 
 static inline void exch(heap *h, int64_t i, int64_t j) {
     cand t = h->a[i];

@@ -12,8 +12,8 @@
  * coordinate. Tests: tests/test_kernels_resample.c. */
 #include <math.h>
 
-#include "pool.h"
 #include "kernels.h"
+#include "pool.h"
 
 typedef struct up_job {
     int32_t h, w, c, fy, fx;

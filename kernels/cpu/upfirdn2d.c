@@ -6,8 +6,8 @@
  * flip is set. A separable f gives K[a,b] = f[a]*f[b]. The tap order is fixed,
  * so results do not depend on the thread count.
  * Tests: tests/test_kernels_upfirdn.c. */
-#include "pool.h"
 #include "kernels.h"
+#include "pool.h"
 
 static inline float tap(const tr_upfirdn2d_args *a, int32_t ka, int32_t kb) {
     const tr_upfirdn2d_desc *d = &a->d;
