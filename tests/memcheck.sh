@@ -23,7 +23,7 @@ trap 'rm -rf "$TMP"' EXIT INT TERM
 command -v valgrind >/dev/null || { echo "memcheck.sh: valgrind not found (apt-get install valgrind)" >&2; exit 1; }
 VG="valgrind --tool=memcheck --leak-check=full --show-leak-kinds=definite,indirect,possible
     --errors-for-leak-kinds=definite,indirect,possible --track-fds=no --num-callers=30
-    --error-exitcode=99"
+    --error-exitcode=99 --suppressions=$(dirname "$0")/memcheck.supp"
 runs=0
 fails=0
 
