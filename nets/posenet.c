@@ -319,15 +319,18 @@ static tryon_status resolve(tryon_ctx *ctx, const pn_arch *a, const tryon_posene
 static void build(tr_graph *g, const tryon_weights *w, const pn_arch *a,
                   const tryon_posenet_params *p, int32_t x, int image, int32_t rh, int32_t rw,
                   tr_conv_accum accum, int32_t out[7]) {
+    /* Like every builder, nothing on a graph that has already failed (its
+     * tensor ids, x included, may be -1). */
+    if (g->status != TRYON_OK) {
+        for (int32_t i = 0; i < 7; i++) out[i] = -1;
+        return;
+    }
     tr_posenet_decode_desc dd;
     memset(&dd, 0, sizeof dd);
     dd.scale_y = dd.scale_x = 1.0;
     int32_t pre = -1;
     if (image) {
-        /* x < 0: the graph has already failed (out of memory); the builders
-         * below then do nothing, but the sizes must not be read from it. */
-        const int64_t H = x >= 0 ? g->tensors[x].shape[1] : 1;
-        const int64_t W = x >= 0 ? g->tensors[x].shape[2] : 1;
+        const int64_t H = g->tensors[x].shape[1], W = g->tensors[x].shape[2];
         double target = (double)rw / rh, aspect = (double)W / H;
         int64_t pad_t = 0, pad_l = 0;
         if (aspect < target)

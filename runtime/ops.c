@@ -320,44 +320,7 @@ static double flops_demod(const tr_graph *g, const tr_node *n) {
 
 /* CUDA adapters (kernels/cuda/, variants listed in kernels/cuda/ops.cuh);
  * TR_CUDA_OP is NULL in a build without CUDA. */
-TR_CUDA_OP_DECL(conv2d);
-TR_CUDA_OP_DECL(conv_transpose2d);
-TR_CUDA_OP_DECL(linear);
-TR_CUDA_OP_DECL(instance_norm);
-TR_CUDA_OP_DECL(binary);
-TR_CUDA_OP_DECL(scale);
-TR_CUDA_OP_DECL(act);
-TR_CUDA_OP_DECL(cast_u8);
-TR_CUDA_OP_DECL(upsample_nearest);
-TR_CUDA_OP_DECL(resize_bilinear);
-TR_CUDA_OP_DECL(upfirdn2d);
-TR_CUDA_OP_DECL(concat);
-TR_CUDA_OP_DECL(permute);
-TR_CUDA_OP_DECL(normalize_2nd);
-TR_CUDA_OP_DECL(lerp);
-TR_CUDA_OP_DECL(slice);
-TR_CUDA_OP_DECL(reshape);
-TR_CUDA_OP_DECL(demod);
-TR_CUDA_OP_DECL(scale_channels);
-TR_CUDA_OP_DECL(noise);
-TR_CUDA_OP_DECL(posenet_decode);
-TR_CUDA_OP_DECL(grid_sample);
-TR_CUDA_OP_DECL(affine_grid);
-TR_CUDA_OP_DECL(tps_fit);
-TR_CUDA_OP_DECL(tps_eval);
-TR_CUDA_OP_DECL(rasterize);
-TR_CUDA_OP_DECL(raster_coverage);
-TR_CUDA_OP_DECL(interpolate);
-TR_CUDA_OP_DECL(texture);
-TR_CUDA_OP_DECL(bg_mask);
-TR_CUDA_OP_DECL(morph);
-TR_CUDA_OP_DECL(mask_clean);
-TR_CUDA_OP_DECL(garment_anchors);
-TR_CUDA_OP_DECL(sleeve_weight);
-TR_CUDA_OP_DECL(garment_tri);
-TR_CUDA_OP_DECL(fit_controls);
-TR_CUDA_OP_DECL(body_proxy);
-TR_CUDA_OP_DECL(shade_composite);
+TR_CUDA_OPS(TR_CUDA_OP_DECL_ONE)
 
 const tr_op_info tr_op_table[TR_OP_COUNT] = {
     [TR_OP_CONV2D] = {"conv2d", cpu_conv2d, TR_CUDA_OP(conv2d), flops_conv2d},
