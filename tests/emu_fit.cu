@@ -126,7 +126,7 @@ START_TEST(controls_and_proxy_match_the_cpu) {
                 for (int n = 0; n < N; n++) { /* the kernel: thread n */
                     for (int i = 0; i < TR_ANCHOR_ROWS * 5; i++)
                         got[n * TR_ANCHOR_ROWS * 5 + i] = NAN;
-                    tr_controls_one(d, poses + n * P * 54, anchors[g], placements[pl],
+                    tr_controls_one(&d, poses + n * P * 54, anchors[g], placements[pl],
                                     got + n * TR_ANCHOR_ROWS * 5);
                 }
                 EMU_EXACT(got, ref, nc, 3, cs, "fit_controls");
@@ -137,7 +137,7 @@ START_TEST(controls_and_proxy_match_the_cpu) {
                 float pref[N * TR_PROXY_VERTICES * 3], pgot[N * TR_PROXY_VERTICES * 3];
                 tr_cpu_body_proxy_f32(NULL, &pd, poses, pref);
                 for (int n = 0; n < N; n++)
-                    tr_proxy_one(pd, poses + n * P * 54, pgot + n * TR_PROXY_VERTICES * 3);
+                    tr_proxy_one(&pd, poses + n * P * 54, pgot + n * TR_PROXY_VERTICES * 3);
                 EMU_EXACT(pgot, pref, np, 3, ps, "body_proxy");
             }
     /* most combinations dress the body: the comparisons cover the whole rule set */

@@ -20,7 +20,7 @@ static tryon_status only_v0(const tr_exec *ex, const tr_node *n) {
 __global__ void controls_kernel(tr_fit_controls_desc d, const float *poses, const float *anchors,
                                 const float *placement, float *y) {
     TR_GRID_LOOP(n, d.n)
-    tr_controls_one(d, poses + n * d.p * 18 * 3, anchors, placement, y + n * TR_ANCHOR_ROWS * 5);
+    tr_controls_one(&d, poses + n * d.p * 18 * 3, anchors, placement, y + n * TR_ANCHOR_ROWS * 5);
 }
 
 TR_CUDA_OP_DECL(fit_controls) {
@@ -35,7 +35,7 @@ TR_CUDA_OP_DECL(fit_controls) {
 }
 
 __global__ void proxy_kernel(tr_body_proxy_desc d, const float *poses, float *y) {
-    TR_GRID_LOOP(n, d.n) tr_proxy_one(d, poses + n * d.p * 18 * 3, y + n * TR_PROXY_VERTICES * 3);
+    TR_GRID_LOOP(n, d.n) tr_proxy_one(&d, poses + n * d.p * 18 * 3, y + n * TR_PROXY_VERTICES * 3);
 }
 
 TR_CUDA_OP_DECL(body_proxy) {
