@@ -598,15 +598,16 @@ static inline tryon_status tr_cuda_model_read_arena(tr_cuda_model *m, int64_t of
 
 /* Every op that has a CUDA adapter, once: runtime/ops.c and kernels/cuda/ops.cuh
  * declare them all from this list. */
-#define TR_CUDA_OPS(X)                                                                             \
-    X(conv2d)                                                                                      \
-    X(conv_transpose2d) X(linear) X(instance_norm) X(binary) X(scale) X(act) X(cast_u8)            \
-        X(upsample_nearest) X(resize_bilinear) X(upfirdn2d) X(concat) X(permute) X(normalize_2nd)  \
-            X(lerp) X(slice) X(reshape) X(demod) X(scale_channels) X(noise) X(posenet_decode)      \
-                X(grid_sample) X(affine_grid) X(tps_fit) X(tps_eval) X(rasterize)                  \
-                    X(raster_coverage) X(interpolate) X(texture) X(bg_mask) X(morph) X(mask_clean) \
-                        X(garment_anchors) X(sleeve_weight) X(garment_tri) X(fit_controls)         \
-                            X(body_proxy) X(shade_composite)
+// clang-format off
+#define TR_CUDA_OPS(X) \
+    X(conv2d) X(conv_transpose2d) X(linear) X(instance_norm) X(binary) X(scale) X(act) \
+    X(cast_u8) X(upsample_nearest) X(resize_bilinear) X(upfirdn2d) X(concat) X(permute) \
+    X(normalize_2nd) X(lerp) X(slice) X(reshape) X(demod) X(scale_channels) X(noise) \
+    X(posenet_decode) X(grid_sample) X(affine_grid) X(tps_fit) X(tps_eval) X(rasterize) \
+    X(raster_coverage) X(interpolate) X(texture) X(bg_mask) X(morph) X(mask_clean) \
+    X(garment_anchors) X(sleeve_weight) X(garment_tri) X(fit_controls) X(body_proxy) \
+    X(shade_composite)
+// clang-format on
 #define TR_CUDA_OP_DECL_ONE(name) TR_CUDA_OP_DECL(name);
 
 /* ------------------------------------------------------------------------ */
