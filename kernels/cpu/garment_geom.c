@@ -15,6 +15,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "garment_math.h"
 #include "kernels.h"
 #include "pool.h"
 
@@ -255,76 +256,16 @@ void tr_cpu_garment_anchors_f32(tr_pool *pool, const tr_garment_anchors_desc *d,
 
 /* ---- sleeve weights -------------------------------------------------------- */
 
-/* Linear interpolation of x along the polyline (px, py)[0..n) (increasing
- * y) at height y; clamped to the ends. */
-static double poly_x(const double *px, const double *py, int32_t n, double y) {
-    if (y <= py[0]) return px[0];
-    for (int32_t k = 1; k < n; k++)
-        if (y <= py[k])
-            return px[k - 1] + (y - py[k - 1]) / (py[k] - py[k - 1]) * (px[k] - px[k - 1]);
-    return px[n - 1];
-}
-
-/* Keeps the points of ids[0..n) that are present and below the previous one. */
-static int32_t polyline(const float *a, const int32_t *ids, int32_t n, double *px, double *py) {
-    int32_t m = 0;
-    for (int32_t k = 0; k < n; k++) {
-        const float *p = a + ids[k] * 3;
-        if (p[2] > 0 && (m == 0 || p[1] > py[m - 1])) px[m] = p[0], py[m] = p[1], m++;
-    }
-    return m;
-}
-
-/* The boundary between the torso and the sleeve of one side: from the
- * shoulder to the armpit, then down the middle of the gap between the
- * sleeve's inner edge and the torso's side, then straight down from the cuff.
- * Returns the number of points (0: none). */
-static int32_t sleeve_boundary(const float *a, int side, double *bx, double *by) {
-    const int32_t torso_ids[3] = {TR_ANCHOR_PIT_L + side, TR_ANCHOR_WAIST_L + side,
-                                  TR_ANCHOR_HEM_L + side};
-    double tx[3], ty[3];
-    int32_t nt = polyline(a, torso_ids, 3, tx, ty);
-    const int32_t top[2] = {TR_ANCHOR_SHOULDER_L + side, TR_ANCHOR_PIT_L + side};
-    int32_t n = polyline(a, top, 2, bx, by);
-    if (n < 2 || nt < 1) return n;
-    const int32_t inner[2] = {side ? TR_ANCHOR_SLEEVE_IN_R : TR_ANCHOR_SLEEVE_IN_L,
-                              side ? TR_ANCHOR_CUFF_IN_R : TR_ANCHOR_CUFF_IN_L};
-    for (int k = 0; k < 2; k++) {
-        const float *p = a + inner[k] * 3;
-        if (!(p[2] > 0) || p[1] <= by[n - 1]) continue;
-        bx[n] = 0.5 * (p[0] + poly_x(tx, ty, nt, p[1]));
-        by[n] = p[1];
-        n++;
-    }
-    return n;
-}
-
 void tr_cpu_sleeve_weight_f32(tr_pool *pool, const tr_sleeve_weight_desc *d, const float *anchors,
                               const float *points, float *y) {
     (void)pool;
     for (int32_t n = 0; n < d->n; n++) {
-        const float *a = anchors + (int64_t)n * TR_ANCHOR_ROWS * 3;
-        float *out = y + (int64_t)n * d->v;
-        const int sleeves = a[TR_ANCHOR_COUNT * 3 + 1] > 0;
         double bx[2][4], by[2][4];
-        int32_t nb[2] = {0, 0};
-        for (int side = 0; sleeves && side < 2; side++)
-            nb[side] = sleeve_boundary(a, side, bx[side], by[side]);
-        for (int32_t i = 0; i < d->v; i++) {
-            double px = points[2 * i], py = points[2 * i + 1], w = 0.0;
-            for (int side = 0; side < 2; side++) {
-                /* Nothing above the shoulder, nor more than 2*soft below the
-                 * cuff's anchors, where the sleeve has ended. */
-                if (nb[side] < 2 || py < by[side][0] || py > by[side][nb[side] - 1] + 2 * d->soft)
-                    continue;
-                double x = poly_x(bx[side], by[side], nb[side], py);
-                double t = side ? px - x : x - px; /* > 0 on the sleeve's side */
-                double ws = 0.5 + t / d->soft;
-                ws = ws < 0 ? 0 : ws > 1 ? 1 : ws;
-                w = ws > w ? ws : w;
-            }
-            out[i] = (float)w;
-        }
+        int32_t nb[2];
+        tr_sleeve_boundaries(anchors + (int64_t)n * TR_ANCHOR_ROWS * 3, bx, by, nb);
+        float *out = y + (int64_t)n * d->v;
+        for (int32_t i = 0; i < d->v; i++)
+            out[i] = tr_sleeve_weight_at(bx, by, nb, d->soft, points[2 * i], points[2 * i + 1]);
     }
 }
 

@@ -1,6 +1,7 @@
 /* garment_geom.cuh — device code of garment_anchors, sleeve_weight and
- * garment_tri (kernels/cpu/garment_geom.c gives the rules; this is its code,
- * line for line, with the same double arithmetic). Launches in
+ * garment_tri (kernels/cpu/garment_geom.c gives the rules; the anchor scan
+ * is its code on a run table, with the same double arithmetic, and the
+ * sleeve math is kernels/garment_math.h, the source the CPU compiles too). Launches in
  * garment_geom.cu; tests/emu_garment.cu runs these functions on the host
  * against the CPU.
  *
@@ -19,6 +20,8 @@
 #define TR_CUDA_GARMENT_GEOM_CUH
 
 #include "common.cuh"
+
+#include "garment_math.h"
 
 #define TR_MAX_RUNS 64 /* kernels/cpu/garment_geom.c MAX_RUNS */
 
@@ -249,44 +252,6 @@ TR_HD void tr_anchors_one(const tr_mask_runs &v, float *a) {
 
 /* ---- sleeve weights ---------------------------------------------------------------------- */
 
-TR_HD double tr_poly_x(const double *px, const double *py, int32_t n, double y) {
-    if (y <= py[0]) return px[0];
-    for (int32_t k = 1; k < n; k++)
-        if (y <= py[k])
-            return px[k - 1] + (y - py[k - 1]) / (py[k] - py[k - 1]) * (px[k] - px[k - 1]);
-    return px[n - 1];
-}
-
-TR_HD int32_t tr_polyline(const float *a, const int32_t *ids, int32_t n, double *px, double *py) {
-    int32_t m = 0;
-    for (int32_t k = 0; k < n; k++) {
-        const float *p = a + ids[k] * 3;
-        if (p[2] > 0 && (m == 0 || p[1] > py[m - 1])) px[m] = p[0], py[m] = p[1], m++;
-    }
-    return m;
-}
-
-/* kernels/cpu/garment_geom.c sleeve_boundary. */
-TR_HD int32_t tr_sleeve_boundary(const float *a, int side, double *bx, double *by) {
-    const int32_t torso_ids[3] = {TR_ANCHOR_PIT_L + side, TR_ANCHOR_WAIST_L + side,
-                                  TR_ANCHOR_HEM_L + side};
-    double tx[3], ty[3];
-    int32_t nt = tr_polyline(a, torso_ids, 3, tx, ty);
-    const int32_t top[2] = {TR_ANCHOR_SHOULDER_L + side, TR_ANCHOR_PIT_L + side};
-    int32_t n = tr_polyline(a, top, 2, bx, by);
-    if (n < 2 || nt < 1) return n;
-    const int32_t inner[2] = {side ? TR_ANCHOR_SLEEVE_IN_R : TR_ANCHOR_SLEEVE_IN_L,
-                              side ? TR_ANCHOR_CUFF_IN_R : TR_ANCHOR_CUFF_IN_L};
-    for (int k = 0; k < 2; k++) {
-        const float *p = a + inner[k] * 3;
-        if (!(p[2] > 0) || p[1] <= by[n - 1]) continue;
-        bx[n] = 0.5 * (p[0] + tr_poly_x(tx, ty, nt, p[1]));
-        by[n] = p[1];
-        n++;
-    }
-    return n;
-}
-
 /* Point i of image n, item = n*V + i. */
 typedef struct tr_sleeve_p {
     tr_sleeve_weight_desc d;
@@ -294,23 +259,10 @@ typedef struct tr_sleeve_p {
     float *y;
     TR_HD void run(int64_t item) const {
         const int64_t n = item / d.v, i = item % d.v;
-        const float *a = anchors + n * TR_ANCHOR_ROWS * 3;
-        const int sleeves = a[TR_ANCHOR_COUNT * 3 + 1] > 0;
         double bx[2][4], by[2][4];
-        int32_t nb[2] = {0, 0};
-        for (int side = 0; sleeves && side < 2; side++)
-            nb[side] = tr_sleeve_boundary(a, side, bx[side], by[side]);
-        double px = points[2 * i], py = points[2 * i + 1], w = 0.0;
-        for (int side = 0; side < 2; side++) {
-            if (nb[side] < 2 || py < by[side][0] || py > by[side][nb[side] - 1] + 2 * d.soft)
-                continue;
-            double x = tr_poly_x(bx[side], by[side], nb[side], py);
-            double t = side ? px - x : x - px;
-            double ws = 0.5 + t / d.soft;
-            ws = ws < 0 ? 0 : ws > 1 ? 1 : ws;
-            w = ws > w ? ws : w;
-        }
-        y[item] = (float)w;
+        int32_t nb[2];
+        tr_sleeve_boundaries(anchors + n * TR_ANCHOR_ROWS * 3, bx, by, nb);
+        y[item] = tr_sleeve_weight_at(bx, by, nb, d.soft, points[2 * i], points[2 * i + 1]);
     }
 } tr_sleeve_p;
 
