@@ -28,64 +28,6 @@
 #include "kernels.h"
 #include "pool.h"
 
-typedef struct axis_map {
-    int32_t size;
-    float scale;     /* unnormalization factor */
-    float shift;     /* 0 (align_corners) or 0.5 */
-    float lo, span2; /* reflection bounds */
-    tr_sample_pad pad;
-    int32_t align_corners;
-} axis_map;
-
-static axis_map make_axis(int32_t size, tr_sample_pad pad, int32_t align_corners) {
-    axis_map a;
-    a.size = size;
-    a.pad = pad;
-    a.align_corners = align_corners;
-    if (align_corners) {
-        a.scale = (float)(size - 1) / 2;
-        a.shift = 0.0f;
-        a.lo = 0.0f;
-        a.span2 = (float)(size - 1) * 2;
-    } else {
-        a.scale = (float)size / 2;
-        a.shift = 0.5f;
-        a.lo = -0.5f;
-        a.span2 = (float)size * 2;
-    }
-    return a;
-}
-
-/* Clamp to [0, S-1]; NaN becomes 0 (the comparison is false). */
-static inline float clip(float v, int32_t size) {
-    float hi = (float)(size - 1);
-    v = v > 0.0f ? v : 0.0f;
-    return v < hi ? v : hi;
-}
-
-/* Source coordinate in pixels after unnormalization and padding. */
-static inline float source_coord(const axis_map *a, float g) {
-    float i = (g + 1.0f) * a->scale;
-    if (!a->align_corners) i = i - a->shift;
-    if (a->pad == TR_SAMPLE_PAD_BORDER) return clip(i, a->size);
-    if (a->pad == TR_SAMPLE_PAD_REFLECTION) {
-        if (a->align_corners && a->size <= 1) return 0.0f;
-        float abs_in = fabsf(i - a->lo);
-        float flips = truncf(abs_in / a->span2);
-        float extra = abs_in - flips * a->span2;
-        float other = a->span2 - extra;
-        float r = (extra < other ? extra : other) + a->lo;
-        return clip(r, a->size);
-    }
-    return i;
-}
-
-/* Zeros mode: coordinates beyond [-2, S+1] (and NaN) put every tap outside;
- * clamping them there keeps the int conversion defined. */
-static inline int inside_window(float i, int32_t size) {
-    return i > -2.0f && i < (float)size + 1.0f;
-}
-
 typedef struct gs_job {
     const tr_grid_sample_desc *d;
     const float *x, *grid;
@@ -95,7 +37,7 @@ typedef struct gs_job {
 static void bilinear_at(const tr_grid_sample_desc *d, const float *xb, float ix, float iy,
                         float *out) {
     const int32_t c = d->c;
-    if (d->pad == TR_SAMPLE_PAD_ZEROS && (!inside_window(ix, d->w) || !inside_window(iy, d->h))) {
+    if (d->pad == TR_SAMPLE_PAD_ZEROS && (!tr_gs_inside(ix, d->w) || !tr_gs_inside(iy, d->h))) {
         for (int32_t k = 0; k < c; k++) out[k] = 0.0f;
         return;
     }
@@ -118,23 +60,14 @@ static void bilinear_at(const tr_grid_sample_desc *d, const float *xb, float ix,
     }
 }
 
-/* Round half to even without relying on the FP environment's rounding mode
- * (PyTorch's kernel encodes the mode in the instruction). v - floor(v) is
- * exact in f32. */
-static inline float round_half_even(float v) {
-    float f = floorf(v), r = v - f;
-    if (r > 0.5f || (r == 0.5f && fmodf(f, 2.0f) != 0.0f)) f += 1.0f;
-    return f;
-}
-
 static void nearest_at(const tr_grid_sample_desc *d, const float *xb, float ix, float iy,
                        float *out) {
     const int32_t c = d->c;
-    int ok = inside_window(ix, d->w) && inside_window(iy, d->h);
+    int ok = tr_gs_inside(ix, d->w) && tr_gs_inside(iy, d->h);
     int32_t xn = 0, yn = 0;
     if (ok) {
-        xn = (int32_t)round_half_even(ix);
-        yn = (int32_t)round_half_even(iy);
+        xn = (int32_t)tr_round_half_even(ix);
+        yn = (int32_t)tr_round_half_even(iy);
         ok = xn >= 0 && xn < d->w && yn >= 0 && yn < d->h;
     }
     const float *p = ok ? xb + ((int64_t)yn * d->w + xn) * c : NULL;
@@ -144,16 +77,16 @@ static void nearest_at(const tr_grid_sample_desc *d, const float *xb, float ix, 
 static void gs_rows(void *arg, int64_t begin, int64_t end) {
     const gs_job *j = arg;
     const tr_grid_sample_desc *d = j->d;
-    axis_map ax = make_axis(d->w, d->pad, d->align_corners);
-    axis_map ay = make_axis(d->h, d->pad, d->align_corners);
+    tr_axis_map ax = tr_make_axis(d->w, d->pad, d->align_corners);
+    tr_axis_map ay = tr_make_axis(d->h, d->pad, d->align_corners);
     for (int64_t r = begin; r < end; r++) {
         int64_t n = r / d->oh;
         const float *xb = j->x + n * d->h * d->w * d->c;
         const float *g = j->grid + r * d->ow * 2;
         float *y = j->y + r * d->ow * d->c;
         for (int32_t o = 0; o < d->ow; o++) {
-            float ix = source_coord(&ax, g[2 * o]);
-            float iy = source_coord(&ay, g[2 * o + 1]);
+            float ix = tr_gs_source(&ax, g[2 * o]);
+            float iy = tr_gs_source(&ay, g[2 * o + 1]);
             if (d->mode == TR_SAMPLE_NEAREST)
                 nearest_at(d, xb, ix, iy, y + (int64_t)o * d->c);
             else

@@ -9,63 +9,9 @@
 
 #include "common.cuh"
 
+#include "grid_coord.h"
+
 /* ---- grid_sample ------------------------------------------------------------ */
-
-typedef struct tr_axis_map {
-    int32_t size;
-    float scale, shift, lo, span2;
-    tr_sample_pad pad;
-    int32_t align_corners;
-} tr_axis_map;
-
-TR_HD tr_axis_map tr_make_axis(int32_t size, tr_sample_pad pad, int32_t align_corners) {
-    tr_axis_map a;
-    a.size = size;
-    a.pad = pad;
-    a.align_corners = align_corners;
-    if (align_corners) {
-        a.scale = (float)(size - 1) / 2;
-        a.shift = 0.0f;
-        a.lo = 0.0f;
-        a.span2 = (float)(size - 1) * 2;
-    } else {
-        a.scale = (float)size / 2;
-        a.shift = 0.5f;
-        a.lo = -0.5f;
-        a.span2 = (float)size * 2;
-    }
-    return a;
-}
-
-TR_HD float tr_gs_clip(float v, int32_t size) {
-    float hi = (float)(size - 1);
-    v = v > 0.0f ? v : 0.0f;
-    return v < hi ? v : hi;
-}
-
-TR_HD float tr_gs_source(const tr_axis_map &a, float g) {
-    float i = (g + 1.0f) * a.scale;
-    if (!a.align_corners) i = i - a.shift;
-    if (a.pad == TR_SAMPLE_PAD_BORDER) return tr_gs_clip(i, a.size);
-    if (a.pad == TR_SAMPLE_PAD_REFLECTION) {
-        if (a.align_corners && a.size <= 1) return 0.0f;
-        float abs_in = fabsf(i - a.lo);
-        float flips = truncf(abs_in / a.span2);
-        float extra = abs_in - flips * a.span2;
-        float other = a.span2 - extra;
-        float r = (extra < other ? extra : other) + a.lo;
-        return tr_gs_clip(r, a.size);
-    }
-    return i;
-}
-
-TR_HD int tr_gs_inside(float i, int32_t size) { return i > -2.0f && i < (float)size + 1.0f; }
-
-TR_HD float tr_round_half_even(float v) {
-    float f = floorf(v), r = v - f;
-    if (r > 0.5f || (r == 0.5f && fmodf(f, 2.0f) != 0.0f)) f += 1.0f;
-    return f;
-}
 
 typedef struct tr_gs_p {
     tr_grid_sample_desc d;
@@ -78,7 +24,8 @@ typedef struct tr_gs_p {
         const float *xb = x + n * d.h * d.w * d.c;
         const tr_axis_map ax = tr_make_axis(d.w, d.pad, d.align_corners);
         const tr_axis_map ay = tr_make_axis(d.h, d.pad, d.align_corners);
-        const float ix = tr_gs_source(ax, grid[pix * 2]), iy = tr_gs_source(ay, grid[pix * 2 + 1]);
+        const float ix = tr_gs_source(&ax, grid[pix * 2]),
+                    iy = tr_gs_source(&ay, grid[pix * 2 + 1]);
         if (d.mode == TR_SAMPLE_NEAREST) {
             int ok = tr_gs_inside(ix, d.w) && tr_gs_inside(iy, d.h);
             int32_t xn = 0, yn = 0;
@@ -109,13 +56,6 @@ typedef struct tr_gs_p {
     }
 } tr_gs_p;
 
-/* kernels/cpu/grid_coord.h */
-TR_HD float tr_base_coord(int32_t j, int32_t size, int32_t align_corners) {
-    if (size <= 1) return 0.0f;
-    if (align_corners) return (float)(-1.0 + 2.0 * j / (size - 1));
-    return (float)((2.0 * j + 1.0) / size - 1.0);
-}
-
 /* affine_grid, item i = (n*H + row)*W + col writes one (x, y) pair. */
 typedef struct tr_ag_p {
     tr_affine_grid_desc d;
@@ -126,8 +66,8 @@ typedef struct tr_ag_p {
         const int64_t r = i / d.w, n = r / d.h;
         const int32_t row = (int32_t)(r % d.h);
         const float *t = theta + n * 6;
-        double yv = tr_base_coord(row, d.h, d.align_corners);
-        double xv = tr_base_coord(col, d.w, d.align_corners);
+        double yv = tr_grid_base_coord(row, d.h, d.align_corners);
+        double xv = tr_grid_base_coord(col, d.w, d.align_corners);
         grid[i * 2] = (float)((double)t[0] * xv + (double)t[1] * yv + (double)t[2]);
         grid[i * 2 + 1] = (float)((double)t[3] * xv + (double)t[4] * yv + (double)t[5]);
     }
@@ -136,7 +76,7 @@ typedef struct tr_ag_p {
 /* ---- thin-plate splines --------------------------------------------------------- */
 
 #define TR_TPS_PIVOT_TOL 1e-12
-#define TR_TPS_RIDGE 1e-10
+#define TR_TPS_RIDGE     1e-10
 
 TR_HD double tr_tps_u(double r2) { return r2 > 0.0 ? r2 * log(r2) : 0.0; }
 
@@ -152,8 +92,8 @@ typedef struct tr_tps_eval_p {
         const float *co = coef + n * (k + 3) * 2;
         double px, py;
         if (d.h > 0) {
-            px = tr_base_coord((int32_t)(i % d.w), d.w, d.align_corners);
-            py = tr_base_coord((int32_t)(i / d.w), d.h, d.align_corners);
+            px = tr_grid_base_coord((int32_t)(i % d.w), d.w, d.align_corners);
+            py = tr_grid_base_coord((int32_t)(i / d.w), d.h, d.align_corners);
         } else {
             const float *p = points + ((d.points_batched ? n : 0) * d.m + i) * 2;
             px = p[0];
@@ -238,7 +178,8 @@ TR_HD void tr_tps_fit_build(const tr_tps_fit_desc &d, const float *c, const floa
 TR_HD void tr_tps_fit_tol(int32_t m, const tr_tps_fit_w &w, int32_t tid, int32_t nt) {
     for (int32_t col = tid; col < m; col += nt) {
         double mx = 0.0;
-        for (int32_t r = 0; r < m; r++) mx = fabs(w.l[r * m + col]) > mx ? fabs(w.l[r * m + col]) : mx;
+        for (int32_t r = 0; r < m; r++)
+            mx = fabs(w.l[r * m + col]) > mx ? fabs(w.l[r * m + col]) : mx;
         w.tol[col] = TR_TPS_PIVOT_TOL * mx;
     }
 }
