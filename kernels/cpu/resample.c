@@ -14,6 +14,7 @@
 
 #include "kernels.h"
 #include "pool.h"
+#include "resize_coord.h"
 
 typedef struct up_job {
     int32_t h, w, c, fy, fx;
@@ -39,24 +40,6 @@ void tr_cpu_upsample_nearest_f32(tr_pool *pool, int32_t n, int32_t h, int32_t w,
     tr_pool_for(pool, (int64_t)n * h * fy, 4, up_rows, &j);
 }
 
-static void source_coord(tr_resize_mode mode, int32_t in, int32_t out, int32_t d, int32_t *i0,
-                         int32_t *i1, float *t) {
-    double src;
-    switch (mode) {
-    case TR_RESIZE_ALIGN_CORNERS: src = out > 1 ? (double)d * (in - 1) / (out - 1) : 0.0; break;
-    case TR_RESIZE_HALF_PIXEL:
-        src = ((double)d + 0.5) * in / out - 0.5;
-        if (src < 0) src = 0;
-        break;
-    default: src = (double)d * in / out; break;
-    }
-    int32_t f = (int32_t)floor(src);
-    if (f > in - 1) f = in - 1;
-    *i0 = f;
-    *i1 = f + 1 < in ? f + 1 : in - 1;
-    *t = (float)(src - f);
-}
-
 typedef struct resize_job {
     const tr_resize_desc *d;
     const float *xf;
@@ -71,12 +54,12 @@ static void resize_rows(void *arg, int64_t begin, int64_t end) {
         int32_t n = (int32_t)(r / d->oh), oy = (int32_t)(r % d->oh);
         int32_t y0, y1, x0, x1;
         float ty, tx;
-        source_coord(d->mode, d->h, d->oh, oy, &y0, &y1, &ty);
+        tr_resize_coord(d->mode, d->h, d->oh, oy, &y0, &y1, &ty);
         int64_t r0 = ((int64_t)n * d->h + y0) * d->w * d->c;
         int64_t r1 = ((int64_t)n * d->h + y1) * d->w * d->c;
         float *yr = j->y + r * d->ow * d->c;
         for (int32_t ox = 0; ox < d->ow; ox++) {
-            source_coord(d->mode, d->w, d->ow, ox, &x0, &x1, &tx);
+            tr_resize_coord(d->mode, d->w, d->ow, ox, &x0, &x1, &tx);
             for (int32_t c = 0; c < d->c; c++) {
                 float v00, v01, v10, v11;
                 int64_t i00 = r0 + (int64_t)x0 * d->c + c, i01 = r0 + (int64_t)x1 * d->c + c;

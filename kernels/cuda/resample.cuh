@@ -7,6 +7,7 @@
 #define TR_CUDA_RESAMPLE_CUH
 
 #include "common.cuh"
+#include "resize_coord.h"
 
 template <typename T> struct tr_upsample_p {
     const T *x;
@@ -19,25 +20,6 @@ template <typename T> struct tr_upsample_p {
         tr_st(y, i, tr_ld(x, ((n * h + oy / fy) * w + ox / fx) * c + k));
     }
 };
-
-/* Source index pair and weight of output index d along one axis. */
-TR_HD void tr_resize_coord(tr_resize_mode mode, int32_t in, int32_t out, int32_t d, int32_t *i0,
-                           int32_t *i1, float *t) {
-    double src;
-    switch (mode) {
-    case TR_RESIZE_ALIGN_CORNERS: src = out > 1 ? (double)d * (in - 1) / (out - 1) : 0.0; break;
-    case TR_RESIZE_HALF_PIXEL:
-        src = ((double)d + 0.5) * in / out - 0.5;
-        if (src < 0) src = 0;
-        break;
-    default: src = (double)d * in / out; break;
-    }
-    int32_t f = (int32_t)floor(src);
-    if (f > in - 1) f = in - 1;
-    *i0 = f;
-    *i1 = f + 1 < in ? f + 1 : in - 1;
-    *t = (float)(src - f);
-}
 
 /* X is the input element type: T (float storage) or uint8_t. */
 template <typename X> TR_HD float tr_resize_ld(const X *p, int64_t i) { return tr_ld(p, i); }

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "drv.h"
+#include "resize_coord.h"
 
 typedef struct inorm_job {
     const tr_fast_isa *isa;
@@ -204,25 +205,6 @@ void tr_fast_upsample_nearest(tr_pool *pool, int32_t n, int32_t h, int32_t w, in
 
 /* ---- resize_bilinear ------------------------------------------------------------ */
 
-/* kernels/cpu/resample.c's source_coord, the same expressions. */
-static void resize_coord(tr_resize_mode mode, int32_t in, int32_t out, int32_t d, int32_t *i0,
-                         int32_t *i1, float *t) {
-    double src;
-    switch (mode) {
-    case TR_RESIZE_ALIGN_CORNERS: src = out > 1 ? (double)d * (in - 1) / (out - 1) : 0.0; break;
-    case TR_RESIZE_HALF_PIXEL:
-        src = ((double)d + 0.5) * in / out - 0.5;
-        if (src < 0) src = 0;
-        break;
-    default: src = (double)d * in / out; break;
-    }
-    int32_t f = (int32_t)floor(src);
-    if (f > in - 1) f = in - 1;
-    *i0 = f;
-    *i1 = f + 1 < in ? f + 1 : in - 1;
-    *t = (float)(src - f);
-}
-
 #define RESIZE_CHUNK 256
 
 typedef struct resize_job {
@@ -241,14 +223,14 @@ static void resize_rows(void *arg, int64_t begin, int64_t end) {
         const int32_t n = (int32_t)(r / d->oh), oy = (int32_t)(r % d->oh);
         int32_t y0, y1;
         float ty;
-        resize_coord(d->mode, d->h, d->oh, oy, &y0, &y1, &ty);
+        tr_resize_coord(d->mode, d->h, d->oh, oy, &y0, &y1, &ty);
         const int64_t r0 = ((int64_t)n * d->h + y0) * d->w * d->c;
         const int64_t r1 = ((int64_t)n * d->h + y1) * d->w * d->c;
         float *yr = j->y + r * d->ow * d->c;
         for (int32_t ox0 = 0; ox0 < d->ow; ox0 += RESIZE_CHUNK) {
             const int32_t np = d->ow - ox0 < RESIZE_CHUNK ? d->ow - ox0 : RESIZE_CHUNK;
             for (int32_t i = 0; i < np; i++)
-                resize_coord(d->mode, d->w, d->ow, ox0 + i, &x0[i], &x1[i], &tx[i]);
+                tr_resize_coord(d->mode, d->w, d->ow, ox0 + i, &x0[i], &x1[i], &tx[i]);
             for (int32_t i = 0; i < np; i++) {
                 const int64_t a = (int64_t)x0[i] * d->c, b = (int64_t)x1[i] * d->c;
                 float *yp = yr + (int64_t)(ox0 + i) * d->c;
