@@ -43,15 +43,6 @@ static tryon_status prepare_garment(tryon_ctx *ctx, tryon_garment **out) {
     return st;
 }
 
-static int32_t input_named(tryon_model *m, const char *name) {
-    for (int32_t i = 0; i < tryon_model_n_inputs(m); i++) {
-        tryon_tensor t;
-        tryon_model_input(m, i, &t);
-        if (!strcmp(t.name, name)) return i;
-    }
-    return -1;
-}
-
 static tryon_status setup_common(tryon_ctx *ctx, const bench_opts *o, int posenet,
                                  tryon_model **model, bench_info *info) {
     char path[1024] = "";
@@ -77,12 +68,12 @@ static tryon_status setup_common(tryon_ctx *ctx, const bench_opts *o, int posene
     TR_TRY(st);
     /* Host inputs only (CPU); on CUDA the harness copies the reference's. */
     tryon_tensor t;
-    tryon_model_input(*model, input_named(*model, "person"), &t);
+    tryon_model_input(*model, tryon_model_input_index(*model, "person"), &t);
     uint8_t *px = t.data;
     for (int64_t i = 0; px && i < (int64_t)SIDE * SIDE * 3; i++)
         px[i] = (uint8_t)(60 + (i / 3 / SIDE) % 120 + (i % 3) * 20);
     if (!posenet) { /* shoulders 200 px apart, arms down, hips seen */
-        tryon_model_input(*model, input_named(*model, "poses"), &t);
+        tryon_model_input(*model, tryon_model_input_index(*model, "poses"), &t);
         float *kp = t.data;
         if (kp) {
             memset(kp, 0, 54 * sizeof *kp);

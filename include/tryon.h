@@ -222,6 +222,8 @@ int32_t tryon_model_n_outputs(const tryon_model *m);
  * CUDA (use the copy calls below). Valid until tryon_model_free. */
 tryon_status tryon_model_input(const tryon_model *m, int32_t i, tryon_tensor *out);
 tryon_status tryon_model_output(const tryon_model *m, int32_t i, tryon_tensor *out);
+/* Index of the input named name (the names tryon_model_input reports), or -1. */
+int32_t tryon_model_input_index(const tryon_model *m, const char *name);
 /* Copy into an input / out of an output, on any device. bytes must equal the
  * tensor's size exactly. */
 tryon_status tryon_model_set_input(tryon_model *m, int32_t i, const void *src, size_t bytes);

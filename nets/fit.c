@@ -48,12 +48,6 @@ tryon_fit_params tryon_fit_params_default(void) {
     return p;
 }
 
-static int32_t input_named(const tryon_model *m, const char *name) {
-    for (int32_t i = 0; i < m->g->n_inputs; i++)
-        if (!strcmp(m->g->tensors[m->g->inputs[i]].name, name)) return i;
-    return -1;
-}
-
 /* The generated person (1, R, R, 3) in 0..255 (generate.py's x*127.5 + 128,
  * clamped; kept in float). */
 static int32_t generated_person(tr_graph *g, const tryon_weights *w) {
@@ -260,7 +254,7 @@ tryon_status tryon_fit_load(tryon_ctx *ctx, const tryon_weights *posenet, const 
     tryon_model *m;
     TR_TRY(tr_model_create(ctx, g, &m)); /* frees g on failure */
     tryon_status st = tryon_fit_set_placement(m, 1.0f, 0.0f, 0.0f, 0.0f);
-    int32_t ipsi = input_named(m, "psi");
+    int32_t ipsi = tryon_model_input_index(m, "psi");
     if (st == TRYON_OK && ipsi >= 0) { /* no truncation until the caller sets one */
         const tr_tensor *t = &m->g->tensors[m->g->inputs[ipsi]];
         float ones[TR_SG2_MAX_BLOCKS * 2];
@@ -278,17 +272,17 @@ tryon_status tryon_fit_load(tryon_ctx *ctx, const tryon_weights *posenet, const 
 }
 
 static tryon_status set_named(tryon_model *m, const char *name, const void *src, size_t bytes) {
-    int32_t i = input_named(m, name);
+    int32_t i = tryon_model_input_index(m, name);
     if (i < 0)
         return TR_FAIL(m->ctx, TRYON_ERR_INVALID_ARG, "not a fit model (no input '%s')", name);
     return tryon_model_set_input(m, i, src, bytes);
 }
 
 tryon_status tryon_fit_set_garment(tryon_model *m, const tryon_garment *gm) {
-    int32_t i = input_named(m, "garment_texture");
+    int32_t i = tryon_model_input_index(m, "garment_texture");
     if (i < 0) return TR_FAIL(m->ctx, TRYON_ERR_INVALID_ARG, "not a fit model");
     const tr_tensor *t = &m->g->tensors[m->g->inputs[i]];
-    int32_t it = input_named(m, "garment_tri");
+    int32_t it = tryon_model_input_index(m, "garment_tri");
     int64_t T = m->g->tensors[m->g->inputs[it]].shape[0];
     if (t->shape[1] != gm->tex_h || t->shape[2] != gm->tex_w ||
         T != 2 * (int64_t)gm->grid_x * gm->grid_y)

@@ -26,12 +26,6 @@ tryon_status tryon_stylegan2_get_info(tryon_ctx *ctx, const tryon_weights *w,
 }
 
 /* Index of the model input called name, or -1. */
-static int32_t input_named(const tryon_model *m, const char *name) {
-    for (int32_t i = 0; i < m->g->n_inputs; i++)
-        if (!strcmp(m->g->tensors[m->g->inputs[i]].name, name)) return i;
-    return -1;
-}
-
 static int has_tensor(const tr_graph *g, const char *name) {
     for (int32_t i = 0; i < g->n_tensors; i++)
         if (!strcmp(g->tensors[i].name, name)) return 1;
@@ -78,7 +72,7 @@ tryon_status tryon_stylegan2_build(tryon_ctx *ctx, const tryon_weights *w, int32
 }
 
 tryon_status tryon_stylegan2_set_truncation(tryon_model *m, float psi, int32_t cutoff) {
-    int32_t i = input_named(m, "psi");
+    int32_t i = tryon_model_input_index(m, "psi");
     if (i < 0)
         return TR_FAIL(m->ctx, TRYON_ERR_INVALID_ARG,
                        "stylegan2: truncation needs a model built with TRYON_STYLEGAN2_INPUT_Z");
@@ -97,7 +91,7 @@ tryon_status tryon_stylegan2_set_truncation(tryon_model *m, float psi, int32_t c
 }
 
 tryon_status tryon_stylegan2_set_noise(tryon_model *m, tryon_stylegan2_noise mode, uint64_t seed) {
-    int32_t i = input_named(m, "noise");
+    int32_t i = tryon_model_input_index(m, "noise");
     if (i < 0)
         return TR_FAIL(m->ctx, TRYON_ERR_INVALID_ARG, "stylegan2: the model has no noise input");
     if (mode < TRYON_STYLEGAN2_NOISE_CONST || mode > TRYON_STYLEGAN2_NOISE_RANDOM)

@@ -87,6 +87,13 @@ tryon_status tryon_model_output(const tryon_model *m, int32_t i, tryon_tensor *o
     return view(m, tr_model_output_id(m, i), "output", i, out);
 }
 
+int32_t tryon_model_input_index(const tryon_model *m, const char *name) {
+    if (!m || !name) return -1;
+    for (int32_t i = 0; i < m->g->n_inputs; i++)
+        if (!strcmp(m->g->tensors[m->g->inputs[i]].name, name)) return i;
+    return -1;
+}
+
 static tryon_status copy_check(tryon_model *m, int32_t id, const char *what, int32_t i,
                                size_t bytes) {
     if (id < 0) return TR_FAIL(m->ctx, TRYON_ERR_INVALID_ARG, "no %s %d", what, i);

@@ -400,15 +400,6 @@ END_TEST
 
 /* ---- the fitting graph -------------------------------------------------------------------- */
 
-static int32_t input_named(tryon_model *m, const char *name) {
-    for (int32_t i = 0; i < tryon_model_n_inputs(m); i++) {
-        tryon_tensor t;
-        tryon_model_input(m, i, &t);
-        if (!strcmp(t.name, name)) return i;
-    }
-    return -1;
-}
-
 static size_t out_bytes(tryon_model *m, int32_t i) {
     tryon_tensor t;
     tryon_model_output(m, i, &t);
@@ -488,7 +479,8 @@ static void fit_frames(tryon_dtype prec, int sleeves) {
     uint8_t *person = malloc(PW * PH * 3), *img = malloc(PW * PH * 3);
     ck_assert(person && img);
     for (int i = 0; i < PW * PH * 3; i++) person[i] = (uint8_t)(90 + (i / 3 / PW) % 50 + i % 3);
-    const int32_t ip = input_named(mc, "person"), ik = input_named(mc, "poses");
+    const int32_t ip = tryon_model_input_index(mc, "person"),
+                  ik = tryon_model_input_index(mc, "poses");
     tr_cuda_stats s0, s2;
     tr_cuda_model_stats(mg->cuda, &s0);
     int64_t host_allocs = -1;

@@ -392,13 +392,9 @@ static void fit_open(fit_run *f, int sleeves, int32_t threads) {
 }
 
 static int32_t input_named(tryon_model *m, const char *name) {
-    for (int32_t i = 0; i < tryon_model_n_inputs(m); i++) {
-        tryon_tensor t;
-        tryon_model_input(m, i, &t);
-        if (!strcmp(t.name, name)) return i;
-    }
-    ck_abort_msg("no input %s", name);
-    return -1;
+    int32_t i = tryon_model_input_index(m, name);
+    if (i < 0) ck_abort_msg("no input %s", name);
+    return i;
 }
 
 static void fit_frame(fit_run *f, const float pose[54]) {

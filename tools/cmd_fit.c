@@ -337,15 +337,6 @@ static tryon_status set_latent(tryon_ctx *ctx, tryon_model *m, const tryon_weigh
     return st;
 }
 
-static int32_t input_index(tryon_model *m, const char *name) {
-    for (int32_t i = 0; i < tryon_model_n_inputs(m); i++) {
-        tryon_tensor t;
-        tryon_model_input(m, i, &t);
-        if (!strcmp(t.name, name)) return i;
-    }
-    return -1;
-}
-
 static int run(int argc, char **argv) {
     fit_opts o;
     memset(&o, 0, sizeof o);
@@ -417,7 +408,7 @@ static int run(int argc, char **argv) {
     const int32_t H = (int32_t)out_t.shape[1], W = (int32_t)out_t.shape[2];
     if ((st = tryon_image_alloc(ctx, W, H, 3, &result)) != TRYON_OK) goto fail;
     cli_timer_mark(&tm, "build model");
-    const int32_t in_person = input_index(s.m, "person");
+    const int32_t in_person = tryon_model_input_index(s.m, "person");
     const size_t frame_bytes = (size_t)W * H * 3;
 
     if (o.frames) {
